@@ -1,0 +1,282 @@
+"""The `cru` command line: a thin face over ingest, rebuild, extract and the query layer.
+
+Errors the user can fix (bad config, bad search syntax, unreadable file) are
+printed as one line on stderr with exit status 2; they never show a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from config.loader import Config, ConfigError, load_config
+from parsers.dispatch import ParseLimits, parse_mail
+from parsers.errors import ParseError
+from pipeline import queries
+from pipeline.extract import extract_tree
+from pipeline.ingest import IngestOptions, ingest, rebuild
+from pipeline.sources.base import RawMail, SourceProblem
+from pipeline.sources.local import LocalSource
+from pipeline.store import Store, StoreError, sha256_hex
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+
+#: Show a progress bar from this many input files on.
+PROGRESS_FROM = 20
+
+
+class Ctx:
+    def __init__(self, config_path: str | None, db: str | None) -> None:
+        self.config_path = config_path
+        self.db_override = db
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def store(self) -> Store:
+        return Store(self.db_override or self.config.store_path)
+
+    def options(self) -> IngestOptions:
+        c = self.config.ingest
+        return IngestOptions(
+            limits=ParseLimits(max_depth=c.max_depth, max_attachment_text_bytes=c.max_attachment_text_bytes),
+            max_message_bytes=c.max_message_bytes,
+        )
+
+
+def _fail(message: str) -> None:
+    err.print(f"cru: error: {message}", markup=False)
+    sys.exit(2)
+
+
+def _emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="CRU_CONFIG",
+              help="TOML configuration file (default: the embedded default.toml).")
+@click.option("--db", type=click.Path(dir_okay=False), help="SQLite store (overrides [store] path).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, db: str | None) -> None:
+    """cru: CRU circulation and advice history for police FOI teams."""
+    ctx.obj = Ctx(config_path, db)
+    try:
+        ctx.obj.config  # validate at start, naming any bad key
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+def _count_files(paths: list[Path]) -> int:
+    total = 0
+    for p in paths:
+        if p.is_dir():
+            total += sum(1 for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
+        elif p.exists():
+            total += 1
+    return total
+
+
+@cli.command("ingest")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_obj
+def ingest_cmd(obj: Ctx, paths: tuple[str, ...], as_json: bool, quiet: bool) -> None:
+    """Ingest .eml/.msg/TNEF/mbox files, Maildirs and directories (default: the configured paths)."""
+    targets = [Path(p) for p in paths] if paths else obj.config.ingest_paths()
+    source = LocalSource(targets)
+    try:
+        store = obj.store()
+    except StoreError as exc:
+        _fail(str(exc))
+    total = _count_files(targets)
+    show = not quiet and not as_json and total >= PROGRESS_FROM and err.is_terminal
+    with store:
+        if show:
+            with Progress(TextColumn("ingesting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                          console=err, transient=True) as progress:
+                task = progress.add_task("ingest", total=total)
+
+                def tick(item: RawMail | SourceProblem) -> None:
+                    progress.update(task, completed=min(source.files_read, total))
+
+                report = ingest(store, source, obj.options(), on_message=tick)
+        else:
+            report = ingest(store, source, obj.options())
+    if as_json:
+        _emit_json(report.as_json())
+    else:
+        out.print(f"files {report.files}  messages {report.messages}  new {report.new}  "
+                  f"duplicates {report.duplicates}  quarantined {report.quarantined}")
+    for problem in report.problems:
+        err.print(f"cru: cannot read {problem['source_ref']}: {problem['error']}", markup=False)
+    if report.quarantined and not as_json:
+        err.print("some messages were quarantined (kept raw): see `cru status --quarantine`", markup=False)
+
+
+@cli.command("rebuild")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def rebuild_cmd(obj: Ctx, as_json: bool) -> None:
+    """Re-derive every table from the stored raw bytes (after an extractor or model upgrade)."""
+    with obj.store() as store:
+        report = rebuild(store, obj.options())
+    if as_json:
+        _emit_json(report.as_json())
+    else:
+        out.print(f"re-derived {report.messages} raw messages: parsed {report.new}, "
+                  f"duplicates {report.duplicates}, quarantined {report.quarantined}")
+
+
+@cli.command("extract")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the extraction contract as JSON.")
+@click.pass_obj
+def extract_cmd(obj: Ctx, file: str, as_json: bool) -> None:
+    """Parse one file (.eml, .msg, TNEF, .txt) and print what is extracted, without storing it."""
+    path = Path(file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc.strerror or exc}")
+    container = "txt" if path.suffix.lower() == ".txt" else None
+    try:
+        tree = parse_mail(data, container, path.name, obj.options().limits)
+    except ParseError as exc:
+        _fail(f"{file}: {exc}")
+    items = [i.contract for i in extract_tree(tree, sha256_hex(data))]
+    if as_json:
+        _emit_json(items)
+        return
+    for item in items:
+        _print_message(item)
+
+
+def _print_message(m: dict[str, Any], indent: str = "") -> None:
+    marking = m.get("marking") or "no marking"
+    if m.get("caveats"):
+        marking += " / " + ", ".join(m["caveats"])
+    out.print(f"{indent}[bold]{m.get('subject') or '(no subject)'}[/bold]")
+    out.print(f"{indent}  {m.get('date') or 'undated'} · {m.get('kind') or 'message'} · {marking}", markup=False)
+    if m.get("log_numbers") or m.get("referenced_log_numbers"):
+        out.print(f"{indent}  logs: {', '.join(m['log_numbers']) or '-'}"
+                  f"  references: {', '.join(m['referenced_log_numbers']) or '-'}", markup=False)
+    if m.get("logged_with"):
+        out.print(f"{indent}  logged with: {m['logged_with']}", markup=False)
+    if m.get("stance") or m.get("exemptions"):
+        out.print(f"{indent}  stance: {m.get('stance') or '-'}  exemptions: {', '.join(m['exemptions']) or '-'}",
+                  markup=False)
+    if m.get("applicant_request"):
+        out.print(f"{indent}  request: {_short(m['applicant_request'])}", markup=False)
+    if m.get("advice"):
+        out.print(f"{indent}  advice: {_short(m['advice'])}", markup=False)
+
+
+def _short(text: str, n: int = 160) -> str:
+    one = " ".join(text.split())
+    return one if len(one) <= n else one[: n - 1] + "…"
+
+
+@cli.command("search")
+@click.argument("query")
+@click.option("--marking", help="OFFICIAL, OFFICIAL-SENSITIVE, SECRET or TOP SECRET")
+@click.option("--force", help="Force the request was logged with (part of the name is enough).")
+@click.option("--exemption", help="FOI Act exemption advised, e.g. s31(3)")
+@click.option("--stance", help="full_ncnd, partial_ncnd, confirm_and_exempt, disclose or conditional")
+@click.option("--since", help="YYYY-MM-DD")
+@click.option("--until", help="YYYY-MM-DD")
+@click.option("--limit", type=int, default=None)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def search_cmd(obj: Ctx, query: str, marking: str | None, force: str | None, exemption: str | None,
+               stance: str | None, since: str | None, until: str | None, limit: int | None,
+               as_json: bool) -> None:
+    """Search the threaded advice history (full-text, or a log number such as 995/24)."""
+    filters = queries.SearchFilters(marking, force, exemption, stance, since, until)
+    with obj.store() as store:
+        try:
+            results = queries.search(store, query, filters, limit or obj.config.search.limit)
+        except queries.SearchError as exc:
+            _fail(str(exc))
+    if as_json:
+        _emit_json(results)
+        return
+    if not results:
+        out.print("no matching threads", markup=False)
+        return
+    top = max((r["marking"] for r in results), key=queries.marking_rank)
+    if top:
+        out.print(f"[bold]{top}[/bold] (highest marking in these results)")
+    for r in results:
+        out.print(f"[bold]{r['log_number'] or '(no log)'}[/bold]  {r['latest_date'] or ''}  "
+                  f"{r['marking'] or ''}  {r['stance'] or ''}", highlight=False)
+        out.print(f"  {r['subject']}", markup=False)
+        out.print(f"  {r['snippet']}", markup=False)
+
+
+@cli.command("thread")
+@click.argument("log")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def thread_cmd(obj: Ctx, log: str, as_json: bool) -> None:
+    """Show a log's thread: its messages in time order and its links to other logs."""
+    with obj.store() as store:
+        t = queries.thread(store, log)
+    if t is None:
+        _fail(f"no thread for log {log!r}")
+    if as_json:
+        _emit_json(t)
+        return
+    top, caveats = queries.thread_marking(t)
+    banner = " / ".join([top or "NO MARKING", *caveats])
+    out.print(f"[bold]{banner}[/bold]")
+    out.print(f"[bold]Log {t['log_number']}[/bold]: {len(t['messages'])} messages")
+    for m in t["messages"]:
+        _print_message(m, "  ")
+    if t["links"]:
+        out.print("links:")
+        for link in t["links"]:
+            out.print(f"  {link['from']} → {link['to']} ({link['kind']}): {link['evidence']}", markup=False)
+    out.print(f"[bold]{banner}[/bold]")
+
+
+@cli.command("status")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--quarantine", "show_quarantine", is_flag=True, help="List quarantined messages and why.")
+@click.pass_obj
+def status_cmd(obj: Ctx, as_json: bool, show_quarantine: bool) -> None:
+    """Counts of what the store holds, and what was quarantined."""
+    with obj.store() as store:
+        s = queries.status(store)
+        q = queries.quarantine_list(store) if show_quarantine else []
+    if as_json:
+        if show_quarantine:
+            s["quarantine"] = q
+        _emit_json(s)
+        return
+    out.print(f"store: {s['store']}", markup=False)
+    for key in ("raw_messages", "messages", "distinct_messages", "attachments", "threads", "circulations",
+                "log_links", "quarantined", "latest_message"):
+        out.print(f"  {key.replace('_', ' ')}: {s[key]}", markup=False)
+    for item in q:
+        out.print(f"  {item['source_ref']}: {item['error']}", markup=False)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()
