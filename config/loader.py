@@ -98,7 +98,7 @@ def _coerce(section: str, key: str, expected: Any, value: Any, origin: str) -> A
             raise ConfigError(f"{origin}: {name} must be a string, got {value!r}")
         return value
     if expected == list[str]:
-        if isinstance(value, str):  # environment: comma-separated
+        if isinstance(value, str) and origin == "environment":  # comma-separated
             return [v.strip() for v in value.split(",") if v.strip()]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{origin}: {name} must be a list of strings, got {value!r}")

@@ -154,7 +154,9 @@ def _split_quotes(message: ParsedMessage, limits: ParseLimits) -> None:
         message.defects.append(f"reply chain longer than {limits.max_quoted} messages: rest kept in the body")
 
 
-def parse_mail(data: bytes, container: str | None = None, name: str = "", limits: ParseLimits | None = None) -> ParsedMessage:
+def parse_mail(
+    data: bytes, container: str | None = None, name: str = "", limits: ParseLimits | None = None
+) -> ParsedMessage:
     """Parse one message's bytes into a full tree; raise ParseError when the top level is unreadable."""
     limits = limits or ParseLimits()
     if container is None:

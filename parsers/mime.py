@@ -7,6 +7,7 @@ standard-library tree so that each becomes a child message with its own headers.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import logging
 from datetime import datetime
@@ -154,10 +155,8 @@ def parse_rfc822(data: bytes) -> tuple[ParsedMessage, list[tuple[str, bytes]]]:
     if len(raw.keys()) == 0:
         raise ParseError("not an email: no RFC 5322 header fields")
     subject = _header(raw, "Subject") or ""
-    try:
+    with contextlib.suppress(Exception):  # a mangled encoded-word: keep the raw header value
         subject = mail.subject or subject
-    except Exception:
-        pass
     text_plain = "\n".join(mail.text_plain)
     text_html = "\n".join(mail.text_html) or None
     body = text_plain

@@ -8,6 +8,7 @@ attachment.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -134,7 +135,9 @@ def convert_msg(msg: Any, max_depth: int, depth: int = 0) -> ParsedMessage:
 def parse_msg(data: bytes, max_depth: int) -> ParsedMessage:
     """Parse .msg bytes; raise ParseError when extract-msg cannot open them."""
     try:
-        msg = extract_msg.openMsg(data, delayAttachments=False, errorBehavior=extract_msg.enums.ErrorBehavior.SUPPRESS_ALL)
+        msg = extract_msg.openMsg(
+            data, delayAttachments=False, errorBehavior=extract_msg.enums.ErrorBehavior.SUPPRESS_ALL
+        )
     except Exception as exc:
         raise ParseError(f"extract-msg could not open the .msg: {type(exc).__name__}: {exc}") from exc
     try:
@@ -142,7 +145,5 @@ def parse_msg(data: bytes, max_depth: int) -> ParsedMessage:
     except RecursionError as exc:
         raise ParseError("embedded messages nest too deeply") from exc
     finally:
-        try:
+        with contextlib.suppress(Exception):
             msg.close()
-        except Exception:
-            pass

@@ -73,7 +73,7 @@ def cli(ctx: click.Context, config_path: str | None, db: str | None) -> None:
     """cru: CRU circulation and advice history for police FOI teams."""
     ctx.obj = Ctx(config_path, db)
     try:
-        ctx.obj.config  # validate at start, naming any bad key
+        _ = ctx.obj.config  # validate at start, naming any bad key
     except ConfigError as exc:
         _fail(str(exc))
 

@@ -43,7 +43,7 @@ class IngestReport:
 
 @dataclass(frozen=True)
 class IngestOptions:
-    limits: ParseLimits = ParseLimits()
+    limits: ParseLimits = field(default_factory=ParseLimits)
     max_message_bytes: int = 50 * 1024 * 1024
 
 

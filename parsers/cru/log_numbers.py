@@ -193,6 +193,10 @@ def _scan(text: str) -> list[_Hit]:
     field_starts = {m.start() for m in _FIELD_LINE.finditer(text)}
     for m in _CUED.finditer(text):
         kind = next(key for key in ("log", "cru", "case") if m.group(key) is not None)
+        if kind == "cru":
+            # "CRU Case No 88/15" / "CRU Log No 5/20" carry a Case/Log cue too.
+            words = m.group("cru").lower().split()
+            kind = "case" if "case" in words else "log" if "log" in words else "cru"
         line_start = text.rfind("\n", 0, m.start()) + 1
         is_field = kind == "log" and line_start in field_starts and text[line_start : m.start()].strip(" \t>*_").upper() in ("", "CRU")
         ir = _IR_BEFORE.search(text[max(0, m.start() - 40) : m.start()]) is not None

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pipeline.sources.base import RawMail, SourceProblem
 
+
 def is_mbox(data: bytes) -> bool:
     """An mbox starts with a "From " envelope line (not a "From:" header)."""
     return data.startswith(b"From ") and b"\n" in data[:1000]
