@@ -145,6 +145,8 @@ def parse_rfc822(data: bytes) -> tuple[ParsedMessage, list[tuple[str, bytes]]]:
     raw bytes of attached ``message/rfc822`` parts as (name, bytes) for the
     dispatcher to recurse into.
     """
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark hides the first header from the parser
+        data = data[3:]
     try:
         mail = mailparser.parse_from_bytes(data)
     except Exception as exc:  # mail-parser wraps many failure types

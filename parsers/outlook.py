@@ -33,6 +33,10 @@ def _safe(obj: Any, name: str) -> Any:
 
 
 def _text(value: Any) -> str:
+    return _decode_text(value).replace("\x00", "")
+
+
+def _decode_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bytes):

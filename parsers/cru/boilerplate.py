@@ -38,7 +38,8 @@ _CUES = re.compile(
     re.IGNORECASE,
 )
 _OPENER = re.compile(
-    r"[ \t*_]*(?:this[ \t]+e-?mail|this[ \t]+message|this[ \t]+communication|if[ \t]+you[ \t]+(?:are[ \t]+not|have[ \t]+received)"
+    r"[ \t*_]*(?:this[ \t]+e-?mail|this[ \t]+message|this[ \t]+communication"
+    r"|if[ \t]+you[ \t]+(?:are[ \t]+not|have[ \t]+received)"
     r"|all[ \t]+(?:e-?mail[ \t]+)?communications|disclaimer|confidentiality[ \t]+notice"
     r"|the[ \t]+information[ \t]+(?:in|contained[ \t]+in)[ \t]+this)",
     re.IGNORECASE,
@@ -49,7 +50,8 @@ _SIGN_OFF = re.compile(
     re.IGNORECASE,
 )
 _QUOTE_START = re.compile(
-    r"[ \t>]*(?:-{2,}[ \t]*Original[ \t]+Message[ \t]*-{2,}|(?:From|Sent|To|Subject|Date)[ \t]*:|On[ \t].{0,150}wrote:)",
+    r"[ \t>]*(?:-{2,}[ \t]*Original[ \t]+Message[ \t]*-{2,}|(?:From|Sent|To|Subject|Date)[ \t]*:"
+    r"|On[ \t].{0,150}wrote:)",
     re.IGNORECASE,
 )
 # Section headings and form fields that end a signature (never part of it).

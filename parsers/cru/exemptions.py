@@ -44,7 +44,9 @@ _TOKEN = rf"S\d{{1,3}}[A-Z]?(?:{_PAREN}){{0,6}}"
 _GROUP = re.compile(
     rf"(?<![A-Za-z0-9.]){_TOKEN}(?:[ \t]*(?:&|,|\band\b)[ \t]*(?:{_TOKEN}|(?:{_PAREN}){{1,6}})){{0,10}}(?![A-Za-z0-9])"
 )
-_TOKEN_RE = re.compile(rf"S(\d{{1,3}}[A-Z]?)((?:{_PAREN}){{0,6}})((?:[ \t]*(?:&|,|\band\b)[ \t]*(?:{_PAREN}){{1,6}}){{0,10}})")
+_TOKEN_RE = re.compile(
+    rf"S(\d{{1,3}}[A-Z]?)((?:{_PAREN}){{0,6}})((?:[ \t]*(?:&|,|\band\b)[ \t]*(?:{_PAREN}){{1,6}}){{0,10}})"
+)
 _PAREN_RE = re.compile(r"\([ \t]?([0-9A-Za-z]{1,5})[ \t]?\)")
 
 _DECOR_ONLY = re.compile(r"[ \t*_\[\]()•·\-–—>]*")
@@ -67,7 +69,7 @@ _CUE = re.compile(
 _CHAIN_PAREN = re.compile(r"[ \t]{0,2}\([ \t]?([0-9]{1,3}|[A-Za-z]{1,4})[ \t]?\)")
 _CHAIN_CONN = re.compile(r"[ \t]*(?:&|\band\b|\bor\b|,|/)[ \t]*(?=\([ \t]?[0-9A-Za-z]{1,4}[ \t]?\))", re.IGNORECASE)
 _NUM_CONT = re.compile(r"[ \t]*(?:,|&|\band\b|\bor\b)[ \t]*(\d{1,3}[A-Z]?)\b(?![/%]|\.\d)", re.IGNORECASE)
-_OTHER_ACT = re.compile(r"[ \t]+of[ \t]+the[ \t]+(?P<act>[A-Za-z() ]{0,60}?)[ \t]*Act\b", re.IGNORECASE)
+_OTHER_ACT = re.compile(r"[ \t]++of[ \t]++the[ \t]++(?P<act>(?:[A-Za-z()]{1,30}[ \t]++){0,6}?)Act\b", re.IGNORECASE)
 
 _ROMAN = frozenset({"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"})
 _MAX_GROUPS = 12
@@ -127,12 +129,23 @@ def _marker_values(group: str) -> list[str]:
     return out
 
 
-def _is_redaction(line: str, start: int, end: int) -> bool:
-    left, right = line[:start], line[end:]
-    if _DECOR_ONLY.fullmatch(right):
-        if _DECOR_ONLY.fullmatch(left):
+# Context examined either side of a marker group; a longer run to the line edge is not decoration.
+_CONTEXT = 120
+
+
+def _is_redaction(text: str, start: int, end: int) -> bool:
+    lo = max(0, start - _CONTEXT)
+    nl = text.rfind("\n", lo, start)
+    left_at_line_start = nl >= 0 or lo == 0
+    left = text[nl + 1 if nl >= 0 else lo : start]
+    hi = min(len(text), end + _CONTEXT)
+    nl = text.find("\n", end, hi)
+    right_at_line_end = nl >= 0 or hi == len(text)
+    right = text[end : nl if nl >= 0 else hi]
+    if right_at_line_end and _DECOR_ONLY.fullmatch(right):
+        if left_at_line_start and _DECOR_ONLY.fullmatch(left):
             return True
-        if _FIELD_LEFT.fullmatch(left) and not _ADVICE_LABEL.search(left):
+        if left_at_line_start and _FIELD_LEFT.fullmatch(left) and not _ADVICE_LABEL.search(left):
             return True
     if _AT_RIGHT.match(right):
         return True
@@ -144,16 +157,7 @@ def _is_redaction(line: str, start: int, end: int) -> bool:
 
 
 def _redaction_spans(text: str) -> list[tuple[int, int, str]]:
-    spans: list[tuple[int, int, str]] = []
-    for m in _GROUP.finditer(text):
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        line_end = text.find("\n", m.end())
-        if line_end < 0:
-            line_end = len(text)
-        line = text[line_start:line_end]
-        if _is_redaction(line, m.start() - line_start, m.end() - line_start):
-            spans.append((m.start(), m.end(), m.group(0)))
-    return spans
+    return [(m.start(), m.end(), m.group(0)) for m in _GROUP.finditer(text) if _is_redaction(text, m.start(), m.end())]
 
 
 def is_redaction_marker(value: str) -> bool:

@@ -30,7 +30,7 @@ _PREFIXED = re.compile(
 )
 # A cue and the token after it: "reference no: X", "Our Ref: X", "FOI ref X", "Request ref. X".
 _CUED = re.compile(
-    r"\b(?:ref(?:erence)?s?|FOI)\b\.?(?:[ \t]*(?:no|number|num)\b\.?)?[ \t]*[:#.\-]?[ \t]*"
+    r"\b(?:ref(?:erence)?s?|FOI)\b\.?(?:[ \t]*+(?:no|number|num)\b\.?)?[ \t]*+(?:[:#.\-][ \t]*+)?"
     r"(?=(?P<token>[A-Za-z0-9][A-Za-z0-9./\-_]{1,40}))",  # lookahead: a rejected token is not consumed
     re.IGNORECASE,
 )

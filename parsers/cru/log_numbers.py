@@ -67,7 +67,8 @@ _CUE = (
     r"|(?P<case>\bCase\s*(?:Nos?|Numbers?|Ref)\b\.?)"
     r")"
 )
-_SEP_AFTER_CUE = r"[ \t]*[:#.]{0,2}[ \t]*"
+# Possessive quantifiers (Python 3.11+) so a run of blanks after a cue cannot backtrack quadratically.
+_SEP_AFTER_CUE = r"[ \t]*+(?:[:#.]{1,2}[ \t]*+)?"
 _LIST_TAIL = rf"(?:\s*(?:,|;|&|\band\b)\s*{_NUM}){{0,40}}"
 _CUED = re.compile(rf"{_CUE}{_SEP_AFTER_CUE}(?P<first>{_NUM})(?P<tail>{_LIST_TAIL})", re.IGNORECASE)
 _NUM_RE = re.compile(_NUM)
@@ -94,7 +95,7 @@ _CANONICAL = re.compile(rf"\s*(?:{_CUE}{_SEP_AFTER_CUE})?(?P<token>{_NUM})\s*", 
 # Attachment names: slashes stripped ("Log No.99524"), or replaced by _ or -.
 _FILE_LOG = re.compile(
     r"(?:\bLog\s*(?:Nos?|Numbers?|Ref)?\b\.?|\bCase\s*(?:Nos?|Numbers?)\b\.?|\bCRU(?:\s*ref)?\b\.?)"
-    r"[ \t]*[:#.]{0,2}[ \t]*"
+    r"[ \t]*+(?:[:#.]{1,2}[ \t]*+)?"
     r"(?:(?P<num>\d{1,6})[_\-/](?P<yy>\d{2})|(?P<joined>\d{3,8}))(?!\d)",
     re.IGNORECASE,
 )
@@ -197,8 +198,14 @@ def _scan(text: str) -> list[_Hit]:
             # "CRU Case No 88/15" / "CRU Log No 5/20" carry a Case/Log cue too.
             words = m.group("cru").lower().split()
             kind = "case" if "case" in words else "log" if "log" in words else "cru"
-        line_start = text.rfind("\n", 0, m.start()) + 1
-        is_field = kind == "log" and line_start in field_starts and text[line_start : m.start()].strip(" \t>*_").upper() in ("", "CRU")
+        lo = max(0, m.start() - 40)
+        nl = text.rfind("\n", lo, m.start())
+        line_start = nl + 1 if nl >= 0 or lo == 0 else -1
+        is_field = (
+            kind == "log"
+            and line_start in field_starts
+            and text[line_start : m.start()].strip(" \t>*_").upper() in ("", "CRU")
+        )
         ir = _IR_BEFORE.search(text[max(0, m.start() - 40) : m.start()]) is not None
         tokens = [m.group("first"), *_NUM_RE.findall(m.group("tail"))]
         date = None

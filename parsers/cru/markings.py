@@ -78,7 +78,7 @@ _DASH = r"\-–—"
 # Level words. Single-word tiers are case-sensitive capitals in free positions (subject,
 # body lines); the compound OFFICIAL-SENSITIVE and NOT PROTECTIVELY MARKED are matched in any case.
 _LEVEL_STRICT = (
-    rf"(?:(?i:official[ \t]*[{_DASH}:_]?[ \t]*sensitive)"
+    rf"(?:(?i:official[ \t]*+(?:[{_DASH}:_][ \t]*+)?sensitive)"
     r"|(?i:not[ \t]+protectively[ \t]+marked)"
     r"|TOP[ \t]+SECRET|SECRET|OFFICIAL|PROTECT|RESTRICTED|CONFIDENTIAL|UNCLASSIFIED)"
 )
@@ -115,7 +115,7 @@ _FIELD = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _LOOSE_LEVEL = re.compile(
-    rf"(?i:official[ \t]*[{_DASH}:_]?[ \t]*sensitive|not[ \t]+protectively[ \t]+marked"
+    rf"(?i:official[ \t]*+(?:[{_DASH}:_][ \t]*+)?sensitive|not[ \t]+protectively[ \t]+marked"
     r"|top[ \t]+secret|secret|official|protect|restricted|confidential|unclassified)\b",
 )
 
@@ -137,16 +137,12 @@ _RESTRICTION = re.compile(
 
 # Where quoted messages begin, and the header lines that open them.
 _QUOTE_START = re.compile(r"^[ \t>]*(?:-{2,}[ \t]*Original[ \t]+Message[ \t]*-{2,}|From[ \t]*:)", re.IGNORECASE)
-_HEADER_LINE = re.compile(
-    r"^[ \t>]*(?:From|Sent|To|Cc|Bcc|Subject|Date|Importance|Attachments)[ \t]*:", re.IGNORECASE
-)
+_HEADER_LINE = re.compile(r"^[ \t>]*(?:From|Sent|To|Cc|Bcc|Subject|Date|Importance|Attachments)[ \t]*:", re.IGNORECASE)
 # Lines near the top/bottom of each (own or quoted) message where a marking line counts.
 _WINDOW = 8
 
 _MSIP_NAME = re.compile(r"MSIP_Label_(?P<guid>[0-9A-Za-z\-]{1,64})_Name[ \t]*=[ \t]*(?P<value>[^;\r\n]{0,200})")
-_MSIP_ENABLED = re.compile(
-    r"MSIP_Label_(?P<guid>[0-9A-Za-z\-]{1,64})_Enabled[ \t]*=[ \t]*(?P<value>[A-Za-z]{1,8})"
-)
+_MSIP_ENABLED = re.compile(r"MSIP_Label_(?P<guid>[0-9A-Za-z\-]{1,64})_Enabled[ \t]*=[ \t]*(?P<value>[A-Za-z]{1,8})")
 _MARKING_HEADERS = (
     "x-protective-marking",
     "x-security-classification",
@@ -241,7 +237,9 @@ def _header_markings(headers: Mapping[str, str] | None) -> list[Marking]:
     out: list[Marking] = []
     labels = headers.get("msip_labels") or ""
     if labels:
-        enabled = {m.group("guid").lower() for m in _MSIP_ENABLED.finditer(labels) if m.group("value").lower() == "true"}
+        enabled = {
+            m.group("guid").lower() for m in _MSIP_ENABLED.finditer(labels) if m.group("value").lower() == "true"
+        }
         for m in _MSIP_NAME.finditer(labels):
             if m.group("guid").lower() in enabled:
                 found = _from_loose(m.group("value"), SOURCE_HEADER)
@@ -261,7 +259,7 @@ def _header_markings(headers: Mapping[str, str] | None) -> list[Marking]:
 
 
 def _subject_markings(subject: str) -> list[Marking]:
-    subject = subject[:2000]
+    subject = subject[:500]
     out: list[Marking] = []
     for m in _SUBJECT_BRACKET.finditer(subject):
         out.append(_from_match(m, SOURCE_SUBJECT))

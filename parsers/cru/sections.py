@@ -202,7 +202,9 @@ _ADVICE_TO_FOLLOW = re.compile(r"\badvice[ \t]+(?:will|to)[ \t]+follow", re.IGNO
 
 
 def _field(name: str) -> re.Pattern[str]:
-    return re.compile(rf"^[ \t*_>]*{name}[ \t]*:[ \t*_]*(?P<value>[^\n]{{0,200}}?)[ \t*_]*$", re.IGNORECASE | re.MULTILINE)
+    return re.compile(
+        rf"^[ \t*_>]*{name}[ \t]*:[ \t*_]*(?P<value>[^\n]{{0,200}}?)[ \t*_]*$", re.IGNORECASE | re.MULTILINE
+    )
 
 
 _LOGGED_WITH = _field(r"Logged[ \t]+with")
@@ -215,8 +217,7 @@ _SUBJECT_DATE = re.compile(rf"\\?\([ \t]*{_NUM_DATE}[ \t]*\\?\)")
 _BODY_CIRC_DATE = re.compile(rf"CRU[ \t]+Circulation[ \t]*\\?\([ \t]*{_NUM_DATE}[ \t]*\\?\)", re.IGNORECASE)
 _NUM_DATE_RE = re.compile(rf"(?<!\d){_NUM_DATE}")
 _MONTHS = {
-    m: i + 1
-    for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))
+    m: i + 1 for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))
 }
 _WORD_DATE = re.compile(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th)?[ \t]+([A-Za-z]{3,9})\.?,?[ \t]+(\d{4}|\d{2})(?!\d)")
 

@@ -29,7 +29,7 @@ __all__ = ["STANCES", "extract_stance"]
 STANCES = ("full_ncnd", "partial_ncnd", "confirm_and_exempt", "disclose", "conditional")
 
 _NCND = re.compile(
-    r"\bNCND\b|\bneither[ \t\n]+confirm(?:s|ing)?[ \t\n]+nor[ \t\n]+den(?:y|ies|ying)\b",
+    r"\bNCND\b|\bneither\s+confirm(?:s|ing)?\s+nor\s+den(?:y|ies|ying)\b",
     re.IGNORECASE,
 )
 _NEGATED_BEFORE = re.compile(
@@ -37,35 +37,40 @@ _NEGATED_BEFORE = re.compile(
     r"[ \t]*(?:an?[ \t]+)?(?:full[ \t]+)?$",
     re.IGNORECASE,
 )
-_NEGATED_AFTER = re.compile(r"^[ \t]*(?:is|would[ \t]+be)[ \t]+(?:not|no[ \t]+longer)[ \t]+(?:appropriate|required|needed)", re.IGNORECASE)
-_PARTIAL = re.compile(r"\bpartial(?:ly)?[ \t\n]+(?:an?[ \t\n]+)?(?:NCND|neither)", re.IGNORECASE)
+_NEGATED_AFTER = re.compile(
+    r"^[ \t]*(?:is|would[ \t]+be)[ \t]+(?:not|no[ \t]+longer)[ \t]+(?:appropriate|required|needed)", re.IGNORECASE
+)
+_PARTIAL = re.compile(r"\bpartial(?:ly)?\s+(?:an?\s+)?(?:NCND|neither)", re.IGNORECASE)
 _SOME = re.compile(
-    r"\b(?:disclos|provid|releas|confirm)\w*[ \t\n]+(?:some|part|parts)\b"
-    r"|\b(?:some|part)[ \t\n]+of[ \t\n]+the[ \t\n]+information[ \t\n]+(?:can|may|will|should)[ \t\n]+be[ \t\n]+(?:disclosed|provided|released)",
+    r"\b(?:disclos|provid|releas|confirm)\w*\s+(?:some|part|parts)\b"
+    r"|\b(?:some|part)\s+of\s+the\s+information\s+(?:can|may|will|should)\s+be\s+(?:disclosed|provided|released)",
     re.IGNORECASE,
 )
 _FURTHER = re.compile(
-    r"\b(?:any|the)[ \t\n]+(?:further|other|remaining|additional)[ \t\n]+information\b|\bthe[ \t\n]+(?:rest|remainder)\b",
+    r"\b(?:any|the)\s+(?:further|other|remaining|additional)\s+information\b|\bthe\s+(?:rest|remainder)\b",
     re.IGNORECASE,
 )
 _CONFIRM_HELD = re.compile(
-    r"\bconfirm(?:s|ed|ing)?[ \t\n]+(?:that[ \t\n]+)?(?:the[ \t\n]+|this[ \t\n]+)?information[ \t\n]+(?:is|was)[ \t\n]+held"
-    r"|\bconfirm(?:s|ed|ing)?[ \t\n]+(?:it[ \t\n]+is[ \t\n]+)?held\b"
-    r"|\bcan[ \t\n]+confirm\b",
+    r"\bconfirm(?:s|ed|ing)?\s+(?:that\s+)?(?:the\s+|this\s+)?information\s+(?:is|was)\s+held"
+    r"|\bconfirm(?:s|ed|ing)?\s+(?:it\s+is\s+)?held\b"
+    r"|\bcan\s+confirm\b",
     re.IGNORECASE,
 )
-_EXEMPT = re.compile(r"\bexempt(?:ion|ions|ed)?\b|\bs\.?[ \t]?(?:2[1-9]|3\d|4[0-4])\b|\bsection[ \t]+(?:2[1-9]|3\d|4[0-4])\b", re.IGNORECASE)
+_EXEMPT = re.compile(
+    r"\bexempt(?:ion|ions|ed)?\b|\bs\.?[ \t]?(?:2[1-9]|3\d|4[0-4])\b|\bsection[ \t]+(?:2[1-9]|3\d|4[0-4])\b",
+    re.IGNORECASE,
+)
 _DISCLOSE = re.compile(
-    r"\bdisclose[ \t\n]+(?:the|this|all|in[ \t\n]+full)\b|\bprovide[ \t\n]+(?:the|this|all)[ \t\n]+information\b"
-    r"|\brelease[ \t\n]+(?:the|this|all)[ \t\n]+information\b|\bfull[ \t\n]+disclosure\b"
-    r"|\b(?:can|should|may)[ \t\n]+be[ \t\n]+(?:disclosed|released|provided)\b",
+    r"\bdisclose\s+(?:the|this|all|in\s+full)\b|\bprovide\s+(?:the|this|all)\s+information\b"
+    r"|\brelease\s+(?:the|this|all)\s+information\b|\bfull\s+disclosure\b"
+    r"|\b(?:can|should|may)\s+be\s+(?:disclosed|released|provided)\b",
     re.IGNORECASE,
 )
-_NOT_DISCLOSE = re.compile(r"\b(?:not|n't|never)[ \t\n]+(?:be[ \t\n]+)?$", re.IGNORECASE)
+_NOT_DISCLOSE = re.compile(r"\b(?:not|n't|never)\s+(?:be\s+)?$", re.IGNORECASE)
 
 # Clauses conditioned on the force: "if your force has ...", "where a force has not ...".
 _CONDITION = re.compile(
-    r"\b(?:if|where|should|when)[ \t\n]+(?:your|the|a|any|their|individual)?[ \t\n]*forces?\b",
+    r"\b(?:if|where|should|when)\s++(?:(?:your|the|a|any|their|individual)\s++)?forces?\b",
     re.IGNORECASE,
 )
 _BLOCK_SPLIT = re.compile(r"\n[ \t]*\n|\n[ \t]*(?:[-•*·]|\d{1,2}[.)])[ \t]+")

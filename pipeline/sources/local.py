@@ -7,8 +7,8 @@ is left to the parsers, which sniff the bytes.
 
 from __future__ import annotations
 
-import mailbox
 import os
+import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,9 +16,57 @@ from pathlib import Path
 from pipeline.sources.base import RawMail, SourceProblem
 
 
+BOM = b"\xef\xbb\xbf"
+# An envelope line: "From sender date" or Netscape's "From - date". A body line such as
+# "From Russia with love" (unescaped, as in "unmunged" mboxes) has no digit and no "-".
+_ENVELOPE = re.compile(rb"^From (?:-|\S+ .*\d|\S*\d\S*)[^\n]*$", re.MULTILINE)
+_CONTENT_LENGTH = re.compile(rb"^Content-Length:[ \t]*(\d+)[ \t]*\r?$", re.MULTILINE | re.IGNORECASE)
+
+
 def is_mbox(data: bytes) -> bool:
     """An mbox starts with a "From " envelope line (not a "From:" header)."""
-    return data.startswith(b"From ") and b"\n" in data[:1000]
+    data = data.removeprefix(BOM)
+    return bool(_ENVELOPE.match(data[:1000])) and not data.startswith(b"From:")
+
+
+def split_mbox(data: bytes) -> list[bytes]:
+    """Split mbox bytes into messages (without their envelope lines).
+
+    Our own splitter because the standard library's ``mailbox.mbox`` cuts a
+    message at any body line beginning "From " (it loses the first message of
+    an "unmunged" mbox) and ignores Content-Length. Here a separator is an
+    envelope-shaped "From " line (real mboxes do not always put a blank line
+    before it); a
+    Content-Length header is honoured when it lands exactly on the next
+    separator or the end. Every byte other than envelope lines ends up in
+    exactly one message.
+    """
+    data = data.removeprefix(BOM)
+    seps = list(_ENVELOPE.finditer(data))
+    starts = {m.start() for m in seps}
+    messages: list[bytes] = []
+    i = 0
+    while i < len(seps):
+        line_end = data.find(b"\n", seps[i].start())
+        body_start = len(data) if line_end < 0 else line_end + 1
+        nxt = i + 1
+        header_end = data.find(b"\n\n", body_start)
+        header_end_crlf = data.find(b"\r\n\r\n", body_start)
+        cl = _CONTENT_LENGTH.search(data, body_start, header_end if header_end >= 0 else len(data))
+        end = seps[nxt].start() if nxt < len(seps) else len(data)
+        if cl:
+            he = min(x for x in (header_end + 2, header_end_crlf + 4) if x > 1) if (header_end >= 0 or
+                                                                                   header_end_crlf >= 0) else -1
+            target = he + int(cl.group(1)) if he > 0 else -1
+            for candidate in (target, target + 1, target + 2):
+                if candidate == len(data) or candidate in starts:
+                    end = candidate
+                    while nxt < len(seps) and seps[nxt].start() < end:
+                        nxt += 1
+                    break
+        messages.append(data[body_start:end])
+        i = nxt
+    return messages
 
 
 def _mtime(path: Path) -> datetime | None:
@@ -54,9 +102,12 @@ class LocalSource:
             return
         if is_maildir(path):
             yield from self._maildir(path)
-            # Maildir++ sub-folders (".Sent", ".My Folder.Nested") and any other sub-directory.
-            for sub in sorted(p for p in path.iterdir() if p.is_dir() and p.name not in {"cur", "new", "tmp"}):
-                yield from self._walk(sub)
+            # Maildir++ sub-folders (".Sent", ".My Folder.Nested"), other sub-directories, and loose
+            # files beside cur/ and new/ (seen in real trees): nothing under the path is skipped.
+            for entry in sorted(path.iterdir()):
+                if entry.name in {"cur", "new", "tmp"} or (entry.name.startswith(".") and not entry.is_dir()):
+                    continue
+                yield from self._walk(entry)
             return
         if path.is_dir():
             try:
@@ -82,26 +133,14 @@ class LocalSource:
             yield SourceProblem(f"file:{path}", f"cannot read: {exc}")
             return
         self.files_read += 1
-        if is_mbox(data):
-            yield from self._mbox(path)
-            return
+        if is_mbox(data) and path.suffix.lower() != ".eml":
+            messages = split_mbox(data)
+            if len(messages) > 1 or "mbox" in path.name.lower():
+                for index, message in enumerate(messages):
+                    yield RawMail(f"mbox:{path}#{index}", message, _mtime(path), "eml")
+                return
+            # A single saved message that keeps its envelope line: stored whole, byte for byte.
         yield RawMail(f"file:{path}", data, _mtime(path), "txt" if path.suffix.lower() == ".txt" else None)
-
-    def _mbox(self, path: Path) -> Iterator[RawMail | SourceProblem]:
-        try:
-            box = mailbox.mbox(str(path), create=False)
-            keys = list(box.keys())
-        except Exception as exc:  # mailbox raises several unrelated types on a broken file
-            yield SourceProblem(f"mbox:{path}", f"cannot read mbox: {exc}")
-            return
-        for index, key in enumerate(keys):
-            try:
-                data = box.get_bytes(key, from_=False)
-            except Exception as exc:
-                yield SourceProblem(f"mbox:{path}#{index}", f"cannot read mbox entry: {exc}")
-                continue
-            yield RawMail(f"mbox:{path}#{index}", data, _mtime(path), "eml")
-        box.close()
 
     def _maildir(self, path: Path) -> Iterator[RawMail | SourceProblem]:
         for sub in ("new", "cur"):

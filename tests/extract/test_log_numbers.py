@@ -123,7 +123,13 @@ def test_invalid_date_in_filename_is_ignored() -> None:
     ("subject", "body", "attachments", "about", "referenced"),
     [
         ("Log No.995/24 CRU Circulation (12/11/2024) - X - Palantir - OS", "", (), ("995/24",), ()),
-        ("Update to - RE: Log No.995/24 CRU Circulation (12/11/2024)", "CRU ref 1750/22", (), ("995/24",), ("1750/22",)),
+        (
+            "Update to - RE: Log No.995/24 CRU Circulation (12/11/2024)",
+            "CRU ref 1750/22",
+            (),
+            ("995/24",),
+            ("1750/22",),
+        ),
         ("FW: question", "Dear All\nLog Number:157/25\nadvice for CRU 995/24 (attached)", (), ("157/25",), ("995/24",)),
         # No subject log, no field: a Log No./Case No cue in the first lines is the topic.
         ("FOI", "PROTECT – PRIVATE\n\nCRU Case No 000088/15\n\nSee also CRU ref 12/14", (), ("88/15",), ("12/14",)),

@@ -7,8 +7,7 @@ import pytest
 from parsers.cru.markings import Marking, extract_marking, highest, is_marking_line, marking_rank
 
 RESTRICTION = (
-    "Not to be distributed outside of the Police network or other agencies without prior authorisation "
-    "from the unit"
+    "Not to be distributed outside of the Police network or other agencies without prior authorisation from the unit"
 )
 
 
@@ -151,7 +150,9 @@ def test_msip_labels(labels: str, level: str | None) -> None:
 
 
 def test_x_protective_marking_header() -> None:
-    marking = extract_marking("", "", {"x-protective-marking": "VER=2018.4, SEC=OFFICIAL:Sensitive, CAVEAT=SH:UK EYES ONLY"})
+    marking = extract_marking(
+        "", "", {"x-protective-marking": "VER=2018.4, SEC=OFFICIAL:Sensitive, CAVEAT=SH:UK EYES ONLY"}
+    )
     assert marking.level == "OFFICIAL-SENSITIVE"
     assert marking.caveats == ("UK EYES ONLY",)
     assert extract_marking("", "", {"x-protective-marking": "OFFICIAL"}).level == "OFFICIAL"
@@ -228,7 +229,9 @@ def test_marking_rank(level: str | None, rank: int) -> None:
 
 def test_highest_merges() -> None:
     a = Marking("OFFICIAL", "OFFICIAL", ("UK EYES ONLY",), ("PERSONAL",), None, "body")
-    b = Marking("OFFICIAL-SENSITIVE", "OS", ("POLICE EYES ONLY", "UK EYES ONLY"), (), "Not to be x outside y", "subject")
+    b = Marking(
+        "OFFICIAL-SENSITIVE", "OS", ("POLICE EYES ONLY", "UK EYES ONLY"), (), "Not to be x outside y", "subject"
+    )
     c = Marking(None, "NOT PROTECTIVELY MARKED", (), ("COMMERCIAL",), "second", "header")
     result = highest([a, b, c])
     assert result.level == "OFFICIAL-SENSITIVE"

@@ -133,7 +133,11 @@ def test_strip_boilerplate_only_removes(text: str) -> None:
 
 
 @SETTINGS
-@given(st.lists(st.builds(Marking, level=st.sampled_from([None, "OFFICIAL", "OFFICIAL-SENSITIVE", "SECRET", "TOP SECRET"]))))
+@given(
+    st.lists(
+        st.builds(Marking, level=st.sampled_from([None, "OFFICIAL", "OFFICIAL-SENSITIVE", "SECRET", "TOP SECRET"]))
+    )
+)
 def test_highest_is_max(markings: list[Marking]) -> None:
     from parsers.cru import marking_rank
 

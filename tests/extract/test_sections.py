@@ -34,7 +34,14 @@ Unit
 
 @pytest.mark.parametrize(
     "heading",
-    ["Applicants Request", "Applicant's Request", "Applicant’s Request", "APPLICANTS REQUEST", "Request:", "**Applicants Request**"],
+    [
+        "Applicants Request",
+        "Applicant's Request",
+        "Applicant’s Request",
+        "APPLICANTS REQUEST",
+        "Request:",
+        "**Applicants Request**",
+    ],
 )
 def test_applicant_request_headings(heading: str) -> None:
     sections = extract_sections("Log No.12/25 CRU Circulation (03/02/2025)", CIRCULATION.format(heading=heading))
@@ -55,7 +62,15 @@ def test_applicant_request_inline_and_stops() -> None:
 
 @pytest.mark.parametrize(
     "stop",
-    ["Kind regards,", "Regards", "Many thanks", "Best wishes", "Yours sincerely", "-----Original Message-----", "From: A Person"],
+    [
+        "Kind regards,",
+        "Regards",
+        "Many thanks",
+        "Best wishes",
+        "Yours sincerely",
+        "-----Original Message-----",
+        "From: A Person",
+    ],
 )
 def test_request_stops(stop: str) -> None:
     body = f"Applicants Request\n\nQuestion one.\n\n{stop}\nmore"
@@ -169,7 +184,12 @@ def test_circulation_date(subject: str, body: str, expected: dt.date | None) -> 
         ("FOI", "I note you seek access to the following information:", (), "force_response"),
         ("FOI", "This response therefore serves as a Refusal Notice under Section 17", (), "force_response"),
         ("FOI", "I have today decided to disclose the information to you.", (), "force_response"),
-        ("FW: thing", "see attached", ("IR Advice Log No.00175022 CRU Circulation (29112022) .msg",), "internal_review"),
+        (
+            "FW: thing",
+            "see attached",
+            ("IR Advice Log No.00175022 CRU Circulation (29112022) .msg",),
+            "internal_review",
+        ),
         ("FW: thing", "see attached", ("Log No.99524 CRU Circulation (12112024).msg",), None),
         ("Lunch", "Lunch at noon", (), None),
         ("Their Heir IRA", "", (), None),

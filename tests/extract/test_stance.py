@@ -34,7 +34,10 @@ CONDITIONAL = """In brief, the approach is:
             "to Neither Confirm nor Deny whether it holds any further information.",
             "partial_ncnd",
         ),
-        ("Forces can confirm information is held and exempt it via s21 with a link to the website.", "confirm_and_exempt"),
+        (
+            "Forces can confirm information is held and exempt it via s21 with a link to the website.",
+            "confirm_and_exempt",
+        ),
         ("Confirm held, but the information is exempt under section 43(2).", "confirm_and_exempt"),
         ("Forces should disclose the information requested.", "disclose"),
         ("The figures can be disclosed in full.", "disclose"),
