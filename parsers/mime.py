@@ -8,6 +8,7 @@ standard-library tree so that each becomes a child message with its own headers.
 from __future__ import annotations
 
 import contextlib
+import email.header
 import email.utils
 import logging
 from datetime import datetime
@@ -73,16 +74,25 @@ def normalise_message_id(value: str | None) -> str | None:
     return f"<{value}>" if value and " " not in value else None
 
 
-def _addresses(mail: mailparser.MailParser, name: str) -> list[str]:
+def _addresses(msg: Message, name: str) -> list[str]:
+    """Addresses of a header as "Name <addr>" strings.
+
+    The standard library's getaddresses on the raw header is used rather than
+    mail-parser's address properties: same result for our purpose (display and
+    threading), at a fraction of the cost on the ingest hot path.
+    """
     try:
-        pairs = getattr(mail, name) or []
+        values = [str(v) for v in msg.get_all(name, [])]
+        pairs = email.utils.getaddresses(values)
     except Exception:
         return []
     out = []
-    for pair in pairs:
-        if isinstance(pair, (list, tuple)) and len(pair) == 2:
-            display, addr = pair
-            out.append(f"{display} <{addr}>" if display and addr else (addr or display))
+    for display, addr in pairs:
+        if "=?" in display:
+            with contextlib.suppress(Exception):  # undecodable encoded-word: keep it as written
+                display = str(email.header.make_header(email.header.decode_header(display)))
+        display = " ".join(display.split())
+        out.append(f"{display} <{addr}>" if display and addr else (addr or display))
     return [a for a in out if a]
 
 
@@ -169,9 +179,9 @@ def parse_rfc822(data: bytes) -> tuple[ParsedMessage, list[tuple[str, bytes]]]:
         message_id=normalise_message_id(_header(raw, "Message-ID")),
         subject=" ".join(str(subject).split()),
         date=parse_date(_header(raw, "Date")),
-        sender=(_addresses(mail, "from_") or [_header(raw, "From") or ""])[0],
-        to=_addresses(mail, "to"),
-        cc=_addresses(mail, "cc"),
+        sender=(_addresses(raw, "From") or [_header(raw, "From") or ""])[0],
+        to=_addresses(raw, "To"),
+        cc=_addresses(raw, "Cc"),
         in_reply_to=(split_ids(_header(raw, "In-Reply-To")) or [None])[-1],
         references=split_ids(_header(raw, "References")),
         thread_topic=headers.get("thread-topic"),

@@ -84,7 +84,8 @@ def parse_tnef(data: bytes) -> ParsedMessage:
     if proc.returncode != 0:
         stderr = proc.stderr.decode("utf-8", "replace")
         if "MemoryError" in stderr or "lost sys.stderr" in stderr:
-            raise ParseError(f"TNEF stream exceeded the {MEMORY_LIMIT_BYTES >> 20} MiB parse memory limit (corrupt counts)")
+            limit = MEMORY_LIMIT_BYTES >> 20
+            raise ParseError(f"TNEF stream exceeded the {limit} MiB parse memory limit (corrupt counts)")
         last = (stderr.strip().splitlines() or ["no output"])[-1]
         raise ParseError(f"tnefparse could not read the TNEF stream: {last[:300]}")
     result = json.loads(proc.stdout)
@@ -95,7 +96,9 @@ def parse_tnef(data: bytes) -> ParsedMessage:
     message = ParsedMessage(body_text=body, body_html=html, container="tnef")
     for att in result["attachments"]:
         message.attachments.append(
-            Attachment(filename=att["name"], content_type="application/octet-stream", data=base64.b64decode(att["data"]))
+            Attachment(
+                filename=att["name"], content_type="application/octet-stream", data=base64.b64decode(att["data"])
+            )
         )
     return message
 

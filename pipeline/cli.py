@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from rich.console import Console
@@ -55,8 +55,9 @@ class Ctx:
         )
 
 
-def _fail(message: str) -> None:
-    err.print(f"cru: error: {message}", markup=False)
+def _fail(message: str) -> NoReturn:
+    # Plain click.echo, not rich: an error is one unwrapped line, whatever the terminal width.
+    click.echo(f"cru: error: {' '.join(message.split())}", err=True)
     sys.exit(2)
 
 
@@ -121,7 +122,7 @@ def ingest_cmd(obj: Ctx, paths: tuple[str, ...], as_json: bool, quiet: bool) -> 
         out.print(f"files {report.files}  messages {report.messages}  new {report.new}  "
                   f"duplicates {report.duplicates}  quarantined {report.quarantined}")
     for problem in report.problems:
-        err.print(f"cru: cannot read {problem['source_ref']}: {problem['error']}", markup=False)
+        click.echo(f"cru: cannot read {problem['source_ref']}: {problem['error']}", err=True)
     if report.quarantined and not as_json:
         err.print("some messages were quarantined (kept raw): see `cru status --quarantine`", markup=False)
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 from parsers.dispatch import ParseLimits, parse_mail
 from parsers.errors import ParseError
-from pipeline.extract import extract_tree, is_derived_id
+from pipeline.extract import ExtractedMessage, extract_tree, is_derived_id
 from pipeline.linking import MessageRecord, link
 from pipeline.sources.base import RawMail, SourceProblem
 from pipeline.store import Store, sha256_hex
@@ -45,30 +48,50 @@ class IngestReport:
 class IngestOptions:
     limits: ParseLimits = field(default_factory=ParseLimits)
     max_message_bytes: int = 50 * 1024 * 1024
+    #: Worker processes for large batches; 0 means one per core.
+    workers: int = 0
 
 
-def derive(store: Store, sha: str, data: bytes, container: str | None, source_ref: str,
-           options: IngestOptions) -> str:
-    """Parse and extract one stored raw message; return its status.
+#: A batch with at least this many new messages is parsed in worker processes.
+PARALLEL_MIN = 64
 
-    "parsed", "duplicate" (its root Message-ID is already held by another raw
-    message), "quarantined" (could not be parsed) or "oversize".
+Derived = tuple[str, "list[ExtractedMessage] | str"]
+
+
+def derive_one(data: bytes, container: str | None, source_ref: str, sha: str, options: IngestOptions) -> Derived:
+    """Parse and extract one raw message (pure, so it can run in a worker process).
+
+    Returns ("parsed", items), ("quarantined", error) or ("oversize", reason).
     """
     if len(data) > options.max_message_bytes:
-        store.quarantine(sha, source_ref, f"oversize: {len(data)} bytes > limit {options.max_message_bytes}",
-                         status="oversize")
-        return "oversize"
+        return "oversize", f"oversize: {len(data)} bytes > limit {options.max_message_bytes}"
     name = source_ref.rsplit("/", 1)[-1]
     try:
         tree = parse_mail(data, container, name, options.limits)
-        items = extract_tree(tree, sha)
+        return "parsed", extract_tree(tree, sha)
     except ParseError as exc:
-        store.quarantine(sha, source_ref, str(exc))
-        return "quarantined"
+        return "quarantined", str(exc)
     except Exception as exc:  # a parser bug must not block the queue: keep the bytes, report, go on
         log.exception("unexpected failure parsing %s", source_ref)
-        store.quarantine(sha, source_ref, f"unexpected {type(exc).__name__}: {exc}")
-        return "quarantined"
+        return "quarantined", f"unexpected {type(exc).__name__}: {exc}"
+
+
+def _derive_job(job: tuple[bytes, str | None, str, str, IngestOptions]) -> Derived:
+    return derive_one(*job)
+
+
+def store_derived(store: Store, sha: str, source_ref: str, result: Derived) -> str:
+    """Write one derivation result; return the raw message's final status.
+
+    "parsed", "duplicate" (its root Message-ID is already held by another raw
+    message: kept raw, not derived twice), "quarantined" or "oversize".
+    """
+    status, payload = result
+    if status != "parsed":
+        store.quarantine(sha, source_ref, str(payload), status=status)
+        return status
+    items = payload
+    assert isinstance(items, list)
     root_id = items[0].message_id
     if not is_derived_id(root_id):
         owner = store.root_id_owner(root_id)
@@ -80,6 +103,45 @@ def derive(store: Store, sha: str, data: bytes, container: str | None, source_re
     return "parsed"
 
 
+class _Deriver:
+    """Runs derive_one inline for small batches and in worker processes for large ones.
+
+    Parsing and extraction are pure and CPU-bound, so large ingests (a first
+    import, a rebuild) use every core; the single SQLite writer stays in this
+    process. Workers come from a forkserver (not fork) so a threaded caller
+    such as the scheduler is safe.
+    """
+
+    def __init__(self, options: IngestOptions) -> None:
+        self.options = options
+        self.pool: ProcessPoolExecutor | None = None
+
+    def run(self, jobs: list[tuple[bytes, str | None, str, str]]) -> list[Derived]:
+        full = [(*job, self.options) for job in jobs]
+        workers = self.options.workers or (os.cpu_count() or 1)
+        if len(full) < PARALLEL_MIN or workers < 2:
+            return [_derive_job(job) for job in full]
+        if self.pool is None:
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["pipeline.ingest"])
+            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+        return list(self.pool.map(_derive_job, full, chunksize=8))
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+            self.pool = None
+
+
+def _count(report: IngestReport, status: str) -> None:
+    if status == "parsed":
+        report.new += 1
+    elif status == "duplicate":
+        report.duplicates += 1
+    else:
+        report.quarantined += 1
+
+
 def ingest(
     store: Store,
     source: Iterable[RawMail | SourceProblem],
@@ -89,59 +151,92 @@ def ingest(
 ) -> IngestReport:
     """Ingest every message a source yields; idempotent; never stops on a bad message.
 
-    ``on_commit`` is called inside each batch's transaction with the raw mails it
-    covers, so a caller (the IMAP worker) can commit its checkpoint atomically
-    with the messages.
+    Per batch, raw bytes are committed first (with ``on_commit``, so a caller
+    such as the IMAP worker commits its checkpoint atomically with the raw
+    messages it covers), then parsed and their derived rows committed. Raw
+    messages left "pending" by a crash between the two are derived at the
+    start of the next run.
     """
     options = options or IngestOptions()
     report = IngestReport()
     batch: list[RawMail] = []
-    changed = False
+    deriver = _Deriver(options)
+    changed = _resume_pending(store, deriver) > 0
 
     def flush() -> None:
         nonlocal changed
         if not batch:
             return
+        fresh: list[tuple[str, RawMail]] = []
         with store.transaction():
             for raw in batch:
-                changed |= _one(store, raw, options, report)
+                report.messages += 1
+                sha = sha256_hex(raw.data)
+                if store.has_raw(sha):
+                    store.add_source(sha, raw.source_ref)
+                    report.duplicates += 1
+                    continue
+                store.add_raw(raw.data, raw.source_ref, raw.received_at, raw.container)
+                fresh.append((sha, raw))
             if on_commit is not None:
                 on_commit(list(batch))
         batch.clear()
+        if not fresh:
+            return
+        results = deriver.run([(raw.data, raw.container, raw.source_ref, sha) for sha, raw in fresh])
+        with store.transaction():
+            for (sha, raw), result in zip(fresh, results, strict=True):
+                _count(report, store_derived(store, sha, raw.source_ref, result))
+        changed = True
 
-    for item in source:
-        if on_message is not None:
-            on_message(item)
-        if isinstance(item, SourceProblem):
-            report.problems.append({"source_ref": item.source_ref, "error": item.error})
-            log.warning("cannot read %s: %s", item.source_ref, item.error)
-            continue
-        batch.append(item)
-        if len(batch) >= BATCH:
-            flush()
-    flush()
+    try:
+        for item in source:
+            if on_message is not None:
+                on_message(item)
+            if isinstance(item, SourceProblem):
+                report.problems.append({"source_ref": item.source_ref, "error": item.error})
+                log.warning("cannot read %s: %s", item.source_ref, item.error)
+                continue
+            batch.append(item)
+            if len(batch) >= BATCH:
+                flush()
+        flush()
+    finally:
+        deriver.close()
     report.files = getattr(source, "files_read", report.messages)
     if changed:
         relink(store)
     return report
 
 
-def _one(store: Store, raw: RawMail, options: IngestOptions, report: IngestReport) -> bool:
-    report.messages += 1
-    sha = sha256_hex(raw.data)
-    if store.has_raw(sha):
-        store.add_source(sha, raw.source_ref)
-        report.duplicates += 1
-        return False
-    store.add_raw(raw.data, raw.source_ref, raw.received_at, raw.container)
-    status = derive(store, sha, raw.data, raw.container, raw.source_ref, options)
-    if status == "parsed":
-        report.new += 1
-    elif status == "duplicate":
-        report.duplicates += 1
-    else:
-        report.quarantined += 1
-    return True
+def _derive_stored(store: Store, shas: list[str], deriver: _Deriver, report: IngestReport | None = None) -> None:
+    """Derive raw messages already in the store, in batches."""
+    for start in range(0, len(shas), BATCH):
+        chunk = shas[start : start + BATCH]
+        jobs = []
+        for sha in chunk:
+            data, container, source_ref = store.db.execute(
+                "SELECT r.data, r.container, (SELECT source_ref FROM raw_sources s WHERE s.sha256 = r.sha256 "
+                "ORDER BY seen_at LIMIT 1) FROM raw_mail r WHERE sha256 = ?", [sha]
+            ).fetchone()
+            jobs.append((data, container, source_ref or "", sha))
+        results = deriver.run(jobs)
+        with store.transaction():
+            for job, result in zip(jobs, results, strict=True):
+                status = store_derived(store, job[3], job[2], result)
+                if report is not None:
+                    report.messages += 1
+                    _count(report, status)
+
+
+def _resume_pending(store: Store, deriver: _Deriver) -> int:
+    """Derive raw messages a crash left stored but not yet parsed."""
+    pending = [sha for (sha,) in store.db.execute("SELECT sha256 FROM raw_mail WHERE status = 'pending' "
+                                                   "ORDER BY rowid")]
+    if pending:
+        log.info("deriving %d raw messages left pending by an interrupted run", len(pending))
+        _derive_stored(store, pending, deriver)
+    return len(pending)
 
 
 def relink(store: Store) -> None:
@@ -183,31 +278,17 @@ def load_records(store: Store) -> list[MessageRecord]:
     return records
 
 
-def rebuild(store: Store, options: IngestOptions | None = None,
-            progress: Callable[[int, int], None] | None = None) -> IngestReport:
+def rebuild(store: Store, options: IngestOptions | None = None) -> IngestReport:
     """Drop every derived table and re-derive it all from the stored raw bytes."""
     options = options or IngestOptions()
     report = IngestReport()
     with store.transaction():
         store.reset_derived()
-    total = store.raw_count()
-    rows = list(store.db.execute("SELECT sha256 FROM raw_mail ORDER BY rowid"))
-    for start in range(0, len(rows), BATCH):
-        with store.transaction():
-            for (sha,) in rows[start : start + BATCH]:
-                data, container, source_ref = store.db.execute(
-                    "SELECT r.data, r.container, (SELECT source_ref FROM raw_sources s WHERE s.sha256 = r.sha256 "
-                    "ORDER BY seen_at LIMIT 1) FROM raw_mail r WHERE sha256 = ?", [sha]
-                ).fetchone()
-                report.messages += 1
-                status = derive(store, sha, data, container, source_ref or "", options)
-                if status == "parsed":
-                    report.new += 1
-                elif status == "duplicate":
-                    report.duplicates += 1
-                else:
-                    report.quarantined += 1
-        if progress:
-            progress(min(start + BATCH, total), total)
+    shas = [sha for (sha,) in store.db.execute("SELECT sha256 FROM raw_mail ORDER BY rowid")]
+    deriver = _Deriver(options)
+    try:
+        _derive_stored(store, shas, deriver, report)
+    finally:
+        deriver.close()
     relink(store)
     return report

@@ -51,10 +51,10 @@ def normalise_marking(value: str) -> str:
 
 
 def normalise_exemption(value: str) -> str:
+    """A user's exemption ("s31(3)", "Section 31(3)", "31(3)") in the stored normal form."""
     text = value.strip()
-    if re.fullmatch(r"\d+[\d()a-zA-Z]*", text):
-        text = "s" + text
-    found = extract_exemptions(f"exempt under section {text.lstrip('sS. ')}").advised
+    phrase = f"exempt under {text}" if re.match(r"(?i)s|sec", text) else f"exempt under section {text}"
+    found = extract_exemptions(phrase).advised
     if not found:
         raise SearchError(f"not an FOI Act exemption: {value!r} (try s31(3), s24(2), s21 ...)")
     return found[0]

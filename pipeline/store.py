@@ -50,8 +50,13 @@ class Store:
             conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
             self.db = sqlite_utils.Database(conn)
             create_schema(self.db)
+            conn.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash loses no committed transaction
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path}: not a usable SQLite store: {exc}") from None
+        # Derived rows are buffered and written per transaction (executemany), the
+        # ingest hot path's largest saving; see flush_pending.
+        self._pending: dict[str, list[dict[str, Any]]] = {}
+        self._pending_root_ids: dict[str, str] = {}
 
     def close(self) -> None:
         self.db.conn.close()
@@ -68,37 +73,48 @@ class Store:
         self.db.conn.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self.flush_pending()
         except BaseException:
+            self._pending.clear()
+            self._pending_root_ids.clear()
             self.db.conn.execute("ROLLBACK")
             raise
         else:
             self.db.conn.execute("COMMIT")
+
+    def _buffer(self, table: str, rows: list[dict[str, Any]]) -> None:
+        self._pending.setdefault(table, []).extend(rows)
+
+    def flush_pending(self) -> None:
+        """Write buffered derived rows with one executemany per table."""
+        for table, rows in self._pending.items():
+            if not rows:
+                continue
+            columns = list(rows[0])
+            verb = "INSERT OR IGNORE" if table in {"attachments", "mentions"} else "INSERT OR REPLACE"
+            sql = (f"{verb} INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
+                   f"VALUES ({', '.join('?' for _ in columns)})")
+            self.db.conn.executemany(sql, [tuple(r[c] for c in columns) for r in rows])
+        self._pending.clear()
+        self._pending_root_ids.clear()
 
     # ---- primary data -------------------------------------------------
     def has_raw(self, sha256: str) -> bool:
         return self.db.execute("SELECT 1 FROM raw_mail WHERE sha256 = ?", [sha256]).fetchone() is not None
 
     def add_source(self, sha256: str, source_ref: str) -> None:
-        self.db["raw_sources"].insert(
-            {"sha256": sha256, "source_ref": source_ref, "seen_at": utcnow()}, ignore=True
+        self.db.conn.execute(
+            "INSERT OR IGNORE INTO raw_sources (sha256, source_ref, seen_at) VALUES (?, ?, ?)",
+            (sha256, source_ref, utcnow()),
         )
 
     def add_raw(self, data: bytes, source_ref: str, received_at: datetime | None, container: str | None) -> str:
         """Store raw bytes (first, before any parsing); return their sha256."""
         sha = sha256_hex(data)
-        self.db["raw_mail"].insert(
-            {
-                "sha256": sha,
-                "data": data,
-                "size": len(data),
-                "first_seen": utcnow(),
-                "received_at": received_at.isoformat() if received_at else None,
-                "container": container,
-                "status": "pending",
-                "duplicate_of": None,
-                "message_id": None,
-            },
-            ignore=True,
+        self.db.conn.execute(
+            "INSERT OR IGNORE INTO raw_mail (sha256, data, size, first_seen, received_at, container, status) "
+            "VALUES (?, ?, ?, ?, ?, ?, 'pending')",
+            (sha, data, len(data), utcnow(), received_at.isoformat() if received_at else None, container),
         )
         self.add_source(sha, source_ref)
         return sha
@@ -117,21 +133,14 @@ class Store:
         )
         self.set_raw_status(sha256, status)
 
-    def iter_raw(self) -> Iterator[tuple[str, bytes, str | None, str]]:
-        """Every raw message in ingestion order: (sha256, data, container, first source_ref)."""
-        rows = self.db.execute(
-            "SELECT r.sha256, r.data, r.container, "
-            "(SELECT source_ref FROM raw_sources s WHERE s.sha256 = r.sha256 ORDER BY seen_at LIMIT 1) "
-            "FROM raw_mail r ORDER BY r.rowid"
-        )
-        yield from rows
-
     def raw_count(self) -> int:
         return self.db["raw_mail"].count
 
     # ---- derived data -------------------------------------------------
     def root_id_owner(self, message_id: str) -> str | None:
         """The raw message already holding this Message-ID at its root, if any."""
+        if message_id in self._pending_root_ids:
+            return self._pending_root_ids[message_id]
         row = self.db.execute(
             "SELECT raw_sha256 FROM messages WHERE message_id = ? AND relation = 'root' LIMIT 1", [message_id]
         ).fetchone()
@@ -139,9 +148,10 @@ class Store:
 
     def write_tree(self, raw_sha256: str, items: list[ExtractedMessage]) -> None:
         """Write the messages of one raw message, with attachments and log mentions."""
-        messages = []
-        links = []
-        mentions = []
+        messages: list[dict[str, Any]] = []
+        links: list[dict[str, Any]] = []
+        mentions: list[dict[str, Any]] = []
+        attachment_rows: list[dict[str, Any]] = []
         for item in items:
             key = f"{raw_sha256}/{item.path}"
             node = item.node
@@ -197,10 +207,9 @@ class Store:
             )
             for position, att in enumerate(node.attachments):
                 if att.data:
-                    self.db["attachments"].insert(
+                    attachment_rows.append(
                         {"sha256": att.sha256, "data": att.data, "size": att.size,
-                         "content_type": att.content_type, "text": att.text, "note": att.note},
-                        ignore=True,
+                         "content_type": att.content_type, "text": att.text, "note": att.note}
                     )
                 links.append(
                     {"message_key": key, "position": position, "sha256": att.sha256 if att.data else None,
@@ -218,11 +227,11 @@ class Store:
                 if not any(m["message_key"] == key and m["log_number"] == number for m in mentions):
                     mentions.append({"message_key": key, "log_number": number, "role": "about",
                                      "source": "subject", "log_date": None, "internal_review": 0})
-        self.db["messages"].insert_all(messages, replace=True)
-        if links:
-            self.db["message_attachments"].insert_all(links, replace=True)
-        if mentions:
-            self.db["mentions"].insert_all(mentions, ignore=True)
+        self._pending_root_ids.setdefault(items[0].message_id, raw_sha256)
+        self._buffer("messages", messages)
+        self._buffer("message_attachments", links)
+        self._buffer("mentions", mentions)
+        self._buffer("attachments", attachment_rows)
 
     def apply_links(self, result: LinkResult) -> None:
         """Replace threads, copies, log links and circulations with a fresh linking result."""

@@ -57,6 +57,12 @@ _GREETING_LEFT = re.compile(r"(?:^|\s)(?:Dear|Hi|Hello|Thanks|Morning|Afternoon)
 _DASH_LEFT = re.compile(r"(?:^|[ \t])[\-–—][ \t]*[*_]*$")
 _DASH_RIGHT = re.compile(r"[*_]*[ \t]*(?:[\-–—]|refers?\b|$|[)\]])", re.IGNORECASE)
 _AT_RIGHT = re.compile(r"[*_]*[ \t]*\[?@")
+_CUE_WINDOW = 60
+_ADVICE_CUE_LEFT = re.compile(
+    r"\b(?:exempt\w*|under|via|apply|applies|applied|applying|engag\w*|rel(?:y|ied|ies|iance)|cit\w*|"
+    r"ncnd|deny|sections?|exemptions?|and|or|&|,)\W*$",
+    re.IGNORECASE,
+)
 _WRAP_LEFT = re.compile(r"(?:\*\*|__|\[)[ \t]*$")
 _WRAP_RIGHT = re.compile(r"[ \t]*(?:\*\*|__|\])")
 
@@ -153,7 +159,12 @@ def _is_redaction(text: str, start: int, end: int) -> bool:
         return True
     if _DASH_LEFT.search(left) and _DASH_RIGHT.match(right):
         return True
-    return bool(_GREETING_LEFT.search(left))
+    if _GREETING_LEFT.search(left):
+        return True
+    # A bare capital-S group in running text with no advice wording before it ("the
+    # link S30(c) & S38(1)(b)") stands where text was removed: the CRU writes advice as
+    # "s31(3)" or "Section 31(3)", or after a cue such as "exempt under S31(3)".
+    return not _ADVICE_CUE_LEFT.search(left[-_CUE_WINDOW:])
 
 
 def _redaction_spans(text: str) -> list[tuple[int, int, str]]:

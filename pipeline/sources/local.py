@@ -15,7 +15,6 @@ from pathlib import Path
 
 from pipeline.sources.base import RawMail, SourceProblem
 
-
 BOM = b"\xef\xbb\xbf"
 # An envelope line: "From sender date" or Netscape's "From - date". A body line such as
 # "From Russia with love" (unescaped, as in "unmunged" mboxes) has no digit and no "-".

@@ -89,6 +89,14 @@ def test_redaction_markers(text: str, markers: tuple[str, ...]) -> None:
         ("Exemptions: S31(3), S24(2)", ("s31(3)", "s24(2)"), ()),
         ("exempt under S31(3)", ("s31(3)",), ()),
         ("Contact **S38(1)(b)** about s40(2).", ("s40(2)",), ("s38(1)(b)",)),
+        # Plain text (bold lost): a bare group with no advice wording before it is a redaction.
+        (
+            "I think it is reasonable to suggest that the link S30(c) & S38(1)(b), S35(1)(a)&(b)\n\n"
+            "A full NCND is required via s31(3) and s24(2).",
+            ("s31(3)", "s24(2)"),
+            ("s30(c)", "s38(1)(b)", "s35(1)(a)", "s35(1)(b)"),
+        ),
+        ("We would apply S31(3) and S24(2) here.", ("s31(3)", "s24(2)"), ()),
     ],
 )
 def test_mixed(text: str, advised: tuple[str, ...], markers: tuple[str, ...]) -> None:

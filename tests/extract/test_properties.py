@@ -172,6 +172,13 @@ PATHOLOGICAL = {
     "msip": "MSIP_Label_" * 20000,
 }
 
+# A cue followed by a long run of blanks: overlapping optional-blank quantifiers after a cue
+# backtrack quadratically on these (each found once and fixed with possessive quantifiers).
+_CUES = ["CRU ref ", "Log No.", "section 31 of the", "FOI ", "reference", "OFFICIAL", "if", "where", "Case Nos "]
+for _cue in _CUES:
+    for _blank in (" ", "\t"):
+        PATHOLOGICAL[f"run[{_cue.strip()}|{_blank!r}]"] = _cue + _blank * 50_000 + "x " + _cue
+
 
 @pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
 def test_pathological_inputs_finish(name: str) -> None:

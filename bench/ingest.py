@@ -1,0 +1,83 @@
+"""Benchmark: bare mail-parser parsing vs. `cru ingest` end to end, on the same generated files.
+
+Prints messages/s for both and their ratio (aim: end to end at least half the
+bare parse rate). Run: ``python bench/ingest.py [-n 5000] [--keep DIR]``.
+Generated data goes to a temporary directory (or --keep DIR), never into git.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import mailparser
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from fixtures.generate import generate_corpus  # noqa: E402
+from pipeline.ingest import ingest  # noqa: E402
+from pipeline.sources.local import LocalSource  # noqa: E402
+from pipeline.store import Store  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("-n", type=int, default=5000, help="messages to generate (default 5000)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--keep", type=Path, help="directory to keep the corpus and store in")
+    args = ap.parse_args()
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix="cru-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    corpus = work / "maildir"
+    if corpus.exists():
+        shutil.rmtree(corpus)
+    t0 = time.perf_counter()
+    files = generate_corpus(corpus, args.n, seed=args.seed)
+    gen_s = time.perf_counter() - t0
+    total_bytes = sum(p.stat().st_size for p in files)
+    print(f"generated {len(files)} messages ({total_bytes / 1e6:.1f} MB) in {gen_s:.1f}s at {corpus}")
+
+    # Warm the page cache so both measurements read from memory.
+    for p in files:
+        p.read_bytes()
+
+    t0 = time.perf_counter()
+    for p in files:
+        mail = mailparser.parse_from_bytes(p.read_bytes())
+        _ = (mail.subject, mail.text_plain, mail.attachments)
+    bare_s = time.perf_counter() - t0
+    bare_rate = len(files) / bare_s
+
+    db = work / "bench.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    with Store(db) as store:
+        report = ingest(store, LocalSource([corpus]))
+    e2e_s = time.perf_counter() - t0
+    e2e_rate = report.messages / e2e_s
+
+    t0 = time.perf_counter()
+    with Store(db) as store:
+        again = ingest(store, LocalSource([corpus]))
+    reingest_s = time.perf_counter() - t0
+
+    print(f"bare mail-parser parse : {bare_rate:8.1f} messages/s ({bare_s:.2f}s)")
+    print(f"cru ingest end to end  : {e2e_rate:8.1f} messages/s ({e2e_s:.2f}s; new {report.new}, "
+          f"duplicates {report.duplicates}, quarantined {report.quarantined})")
+    print(f"ratio end-to-end/bare  : {e2e_rate / bare_rate:8.2f} (aim >= 0.50)")
+    print(f"re-ingest (all known)  : {again.messages / reingest_s:8.1f} messages/s ({reingest_s:.2f}s; "
+          f"new {again.new})")
+    print(f"store size             : {db.stat().st_size / 1e6:.1f} MB")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
