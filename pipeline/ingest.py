@@ -80,6 +80,20 @@ def _derive_job(job: tuple[bytes, str | None, str, str, IngestOptions]) -> Deriv
     return derive_one(*job)
 
 
+def _derive_chunk(jobs: list[tuple[bytes, str | None, str, str, IngestOptions]]) -> list[Derived]:
+    return [_slim(derive_one(*job)) for job in jobs]
+
+
+def _slim(result: Derived) -> Derived:
+    """Drop what the store never reads before a result crosses a process boundary."""
+    status, payload = result
+    if status == "parsed" and isinstance(payload, list):
+        for item in payload:
+            item.node.body_html = None
+            item.node.headers.pop("x-cru-original-body", None)
+    return result
+
+
 def store_derived(store: Store, sha: str, source_ref: str, result: Derived) -> str:
     """Write one derivation result; return the raw message's final status.
 
@@ -116,16 +130,27 @@ class _Deriver:
         self.options = options
         self.pool: ProcessPoolExecutor | None = None
 
-    def run(self, jobs: list[tuple[bytes, str | None, str, str]]) -> list[Derived]:
+    def submit(self, jobs: list[tuple[bytes, str | None, str, str]]) -> Callable[[], list[Derived]]:
+        """Start deriving; return a function that waits for and returns the results in order.
+
+        Submitting the next batch before writing the previous one keeps the
+        workers busy while this process writes SQLite.
+        """
         full = [(*job, self.options) for job in jobs]
         workers = self.options.workers or (os.cpu_count() or 1)
         if len(full) < PARALLEL_MIN or workers < 2:
-            return [_derive_job(job) for job in full]
+            done = [_derive_job(job) for job in full]
+            return lambda: done
         if self.pool is None:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(["pipeline.ingest"])
             self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-        return list(self.pool.map(_derive_job, full, chunksize=8))
+        chunk = max(1, len(full) // (workers * 4))
+        futures = [self.pool.submit(_derive_chunk, full[i : i + chunk]) for i in range(0, len(full), chunk)]
+        return lambda: [result for f in futures for result in f.result()]
+
+    def run(self, jobs: list[tuple[bytes, str | None, str, str]]) -> list[Derived]:
+        return self.submit(jobs)()
 
     def close(self) -> None:
         if self.pool is not None:
@@ -163,8 +188,17 @@ def ingest(
     deriver = _Deriver(options)
     changed = _resume_pending(store, deriver) > 0
 
+    inflight: tuple[list[tuple[str, RawMail]], Callable[[], list[Derived]]] | None = None
+
+    def write(done: tuple[list[tuple[str, RawMail]], Callable[[], list[Derived]]]) -> None:
+        fresh, wait = done
+        results = wait()
+        with store.transaction():
+            for (sha, raw), result in zip(fresh, results, strict=True):
+                _count(report, store_derived(store, sha, raw.source_ref, result))
+
     def flush() -> None:
-        nonlocal changed
+        nonlocal changed, inflight
         if not batch:
             return
         fresh: list[tuple[str, RawMail]] = []
@@ -183,10 +217,10 @@ def ingest(
         batch.clear()
         if not fresh:
             return
-        results = deriver.run([(raw.data, raw.container, raw.source_ref, sha) for sha, raw in fresh])
-        with store.transaction():
-            for (sha, raw), result in zip(fresh, results, strict=True):
-                _count(report, store_derived(store, sha, raw.source_ref, result))
+        started = (fresh, deriver.submit([(raw.data, raw.container, raw.source_ref, sha) for sha, raw in fresh]))
+        if inflight is not None:
+            write(inflight)
+        inflight = started
         changed = True
 
     try:
@@ -201,6 +235,8 @@ def ingest(
             if len(batch) >= BATCH:
                 flush()
         flush()
+        if inflight is not None:
+            write(inflight)
     finally:
         deriver.close()
     report.files = getattr(source, "files_read", report.messages)
