@@ -287,7 +287,8 @@ def load_records(store: Store) -> list[MessageRecord]:
     rows = store.db.execute(
         "SELECT m.key, r.rowid, m.relation, m.parent_key, m.message_id, m.subject, m.norm_subject, m.date, "
         "m.in_reply_to, m.references_json, m.thread_topic, m.kind, m.log_numbers, m.marking, m.caveats, "
-        "m.stance, m.exemptions, m.logged_with, m.applicant_request, m.advice, m.circulation_date, m.body "
+        "m.stance, m.exemptions, m.logged_with, m.applicant_request, m.advice, m.circulation_date, m.body, "
+        "m.attachment_names "
         "FROM messages m JOIN raw_mail r ON r.sha256 = m.raw_sha256 ORDER BY r.rowid, m.path"
     ).fetchall()
     referenced: dict[str, list[tuple[str, str]]] = {}
@@ -299,7 +300,7 @@ def load_records(store: Store) -> list[MessageRecord]:
     for i, row in enumerate(rows):
         (key, _rowid, relation, parent_key, message_id, subject, norm_subject, date, in_reply_to, refs,
          topic, kind, logs, marking, caveats, stance, exemptions, logged_with, request, advice, circ_date,
-         body) = row
+         body, attachment_names) = row
         records.append(
             MessageRecord(
                 key=key, order=i, relation=relation, parent_key=parent_key, message_id=message_id,
@@ -309,6 +310,7 @@ def load_records(store: Store) -> list[MessageRecord]:
                 marking=marking, caveats=json.loads(caveats or "[]"), stance=stance,
                 exemptions=json.loads(exemptions or "[]"), logged_with=logged_with,
                 applicant_request=request, advice=advice, circulation_date=circ_date, body=body or "",
+                attachment_names=json.loads(attachment_names or "[]"),
             )
         )
     return records

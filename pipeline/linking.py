@@ -24,7 +24,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from parsers.cru import marking_rank
+from parsers.cru import marking_rank, parse_log_filename
 
 GENERIC_SUBJECTS = {
     "", "foi", "foi request", "freedom of information", "freedom of information request",
@@ -61,6 +61,7 @@ class MessageRecord:
     advice: str | None
     circulation_date: str | None
     body: str = ""
+    attachment_names: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -259,12 +260,18 @@ def _day(iso: str | None) -> str:
 
 
 def _evidence(r: MessageRecord, log: str, source: str) -> str:
+    """A short, human-readable reason for a link: the attachment's name or the sentence citing the log."""
     if source == "attachment":
-        return f"attachment named for {log} in {r.subject!r}"
-    match = re.search(rf"[^\n]{{0,80}}{re.escape(log)}[^\n]{{0,60}}", r.body or "")
+        for name in r.attachment_names:
+            ref = parse_log_filename(name)
+            if ref is not None and ref.number == log:
+                return f"attachment {name!r}"
+        return f"attachment named for {log}"
+    match = re.search(rf"(?:^|(?<=[.!?:\n]))[^.!?:\n]{{0,160}}?{re.escape(log)}[^.!?\n]{{0,100}}[.!?]?",
+                      r.body or "")
     if match:
         return " ".join(match.group(0).split())
-    return f"{log} mentioned in {source} of {r.subject!r}"
+    return f"{log} mentioned in the {source} of {r.subject!r}"
 
 
 def _add_link(result: LinkResult, r: MessageRecord, to_log: str, kind: str, evidence: str) -> None:
