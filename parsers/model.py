@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 
 #: How a child message came to be inside its parent.
@@ -31,7 +32,7 @@ class Attachment:
     #: True when this attachment was parsed as a message and appears as a child.
     is_message: bool = False
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.data).hexdigest()
 

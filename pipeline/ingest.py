@@ -12,14 +12,15 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field, replace
 
 from parsers.dispatch import ParseLimits, parse_mail
 from parsers.errors import ParseError
-from pipeline.extract import ExtractedMessage, extract_tree, is_derived_id
+from pipeline.extract import extract_tree, is_derived_id
 from pipeline.linking import MessageRecord, link
 from pipeline.sources.base import RawMail, SourceProblem
-from pipeline.store import Store, sha256_hex
+from pipeline.store import Store, TreeRows, sha256_hex, tree_rows
 
 log = logging.getLogger("cru.ingest")
 
@@ -55,20 +56,20 @@ class IngestOptions:
 #: A batch with at least this many new messages is parsed in worker processes.
 PARALLEL_MIN = 64
 
-Derived = tuple[str, "list[ExtractedMessage] | str"]
+Derived = tuple[str, "TreeRows | str"]
 
 
 def derive_one(data: bytes, container: str | None, source_ref: str, sha: str, options: IngestOptions) -> Derived:
     """Parse and extract one raw message (pure, so it can run in a worker process).
 
-    Returns ("parsed", items), ("quarantined", error) or ("oversize", reason).
+    Returns ("parsed", rows), ("quarantined", error) or ("oversize", reason).
     """
     if len(data) > options.max_message_bytes:
         return "oversize", f"oversize: {len(data)} bytes > limit {options.max_message_bytes}"
     name = source_ref.rsplit("/", 1)[-1]
     try:
         tree = parse_mail(data, container, name, options.limits)
-        return "parsed", extract_tree(tree, sha)
+        return "parsed", tree_rows(sha, extract_tree(tree, sha))
     except ParseError as exc:
         return "quarantined", str(exc)
     except Exception as exc:  # a parser bug must not block the queue: keep the bytes, report, go on
@@ -81,17 +82,7 @@ def _derive_job(job: tuple[bytes, str | None, str, str, IngestOptions]) -> Deriv
 
 
 def _derive_chunk(jobs: list[tuple[bytes, str | None, str, str, IngestOptions]]) -> list[Derived]:
-    return [_slim(derive_one(*job)) for job in jobs]
-
-
-def _slim(result: Derived) -> Derived:
-    """Drop what the store never reads before a result crosses a process boundary."""
-    status, payload = result
-    if status == "parsed" and isinstance(payload, list):
-        for item in payload:
-            item.node.body_html = None
-            item.node.headers.pop("x-cru-original-body", None)
-    return result
+    return [derive_one(*job) for job in jobs]
 
 
 def store_derived(store: Store, sha: str, source_ref: str, result: Derived) -> str:
@@ -104,15 +95,15 @@ def store_derived(store: Store, sha: str, source_ref: str, result: Derived) -> s
     if status != "parsed":
         store.quarantine(sha, source_ref, str(payload), status=status)
         return status
-    items = payload
-    assert isinstance(items, list)
-    root_id = items[0].message_id
+    rows = payload
+    assert isinstance(rows, TreeRows)
+    root_id = rows.root_message_id
     if not is_derived_id(root_id):
         owner = store.root_id_owner(root_id)
         if owner and owner != sha:
             store.set_raw_status(sha, "duplicate", root_id, duplicate_of=owner)
             return "duplicate"
-    store.write_tree(sha, items)
+    store.write_tree(sha, rows)
     store.set_raw_status(sha, "parsed", root_id)
     return "parsed"
 
@@ -141,20 +132,38 @@ class _Deriver:
         if len(full) < PARALLEL_MIN or workers < 2:
             done = [_derive_job(job) for job in full]
             return lambda: done
-        if self.pool is None:
-            ctx = multiprocessing.get_context("forkserver")
-            ctx.set_forkserver_preload(["pipeline.ingest"])
-            self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
-        chunk = max(1, len(full) // (workers * 4))
-        futures = [self.pool.submit(_derive_chunk, full[i : i + chunk]) for i in range(0, len(full), chunk)]
-        return lambda: [result for f in futures for result in f.result()]
+        try:
+            if self.pool is None:
+                ctx = multiprocessing.get_context("forkserver")
+                ctx.set_forkserver_preload(["pipeline.ingest"])
+                self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+            chunk = max(1, len(full) // (workers * 4))
+            futures = [self.pool.submit(_derive_chunk, full[i : i + chunk]) for i in range(0, len(full), chunk)]
+        except (BrokenProcessPool, OSError, RuntimeError) as exc:
+            return self._inline_after(exc, full)
+
+        def wait() -> list[Derived]:
+            try:
+                return [result for f in futures for result in f.result()]
+            except (BrokenProcessPool, OSError, RuntimeError) as exc:
+                return self._inline_after(exc, full)()
+
+        return wait
+
+    def _inline_after(self, exc: BaseException, full: list) -> Callable[[], list[Derived]]:
+        """A worker pool that cannot start or died (killed by the OOM killer ...): go on in this process."""
+        log.warning("worker processes unavailable (%s): parsing in the main process", exc)
+        self.options = replace(self.options, workers=1)
+        self.close()
+        done = [_derive_job(job) for job in full]
+        return lambda: done
 
     def run(self, jobs: list[tuple[bytes, str | None, str, str]]) -> list[Derived]:
         return self.submit(jobs)()
 
     def close(self) -> None:
         if self.pool is not None:
-            self.pool.shutdown()
+            self.pool.shutdown(cancel_futures=True)
             self.pool = None
 
 
@@ -206,11 +215,9 @@ def ingest(
             for raw in batch:
                 report.messages += 1
                 sha = sha256_hex(raw.data)
-                if store.has_raw(sha):
-                    store.add_source(sha, raw.source_ref)
+                if not store.add_raw(raw.data, raw.source_ref, raw.received_at, raw.container, sha):
                     report.duplicates += 1
                     continue
-                store.add_raw(raw.data, raw.source_ref, raw.received_at, raw.container)
                 fresh.append((sha, raw))
             if on_commit is not None:
                 on_commit(list(batch))

@@ -12,6 +12,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,12 +52,15 @@ class Store:
             self.db = sqlite_utils.Database(conn)
             create_schema(self.db)
             conn.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash loses no committed transaction
+            conn.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache: FTS index merges stay in memory
+            conn.execute("PRAGMA temp_store=MEMORY")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path}: not a usable SQLite store: {exc}") from None
         # Derived rows are buffered and written per transaction (executemany), the
         # ingest hot path's largest saving; see flush_pending.
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._pending_root_ids: dict[str, str] = {}
+        self._status_updates: list[tuple[str, str | None, str | None, str]] = []
 
     def close(self) -> None:
         self.db.conn.close()
@@ -77,6 +81,7 @@ class Store:
         except BaseException:
             self._pending.clear()
             self._pending_root_ids.clear()
+            self._status_updates.clear()
             self.db.conn.execute("ROLLBACK")
             raise
         else:
@@ -95,8 +100,14 @@ class Store:
             sql = (f"{verb} INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
                    f"VALUES ({', '.join('?' for _ in columns)})")
             self.db.conn.executemany(sql, [tuple(r[c] for c in columns) for r in rows])
+        if self._status_updates:
+            self.db.conn.executemany(
+                "UPDATE raw_mail SET status = ?, message_id = ?, duplicate_of = ? WHERE sha256 = ?",
+                self._status_updates,
+            )
         self._pending.clear()
         self._pending_root_ids.clear()
+        self._status_updates.clear()
 
     # ---- primary data -------------------------------------------------
     def has_raw(self, sha256: str) -> bool:
@@ -108,23 +119,26 @@ class Store:
             (sha256, source_ref, utcnow()),
         )
 
-    def add_raw(self, data: bytes, source_ref: str, received_at: datetime | None, container: str | None) -> str:
-        """Store raw bytes (first, before any parsing); return their sha256."""
-        sha = sha256_hex(data)
-        self.db.conn.execute(
+    def add_raw(self, data: bytes, source_ref: str, received_at: datetime | None, container: str | None,
+                sha: str | None = None) -> bool:
+        """Store raw bytes (first, before any parsing) and where they came from.
+
+        Returns False when these exact bytes were already stored (only the new
+        source is recorded): the identity of a message is the sha256 of its bytes.
+        """
+        sha = sha or sha256_hex(data)
+        cursor = self.db.conn.execute(
             "INSERT OR IGNORE INTO raw_mail (sha256, data, size, first_seen, received_at, container, status) "
             "VALUES (?, ?, ?, ?, ?, ?, 'pending')",
             (sha, data, len(data), utcnow(), received_at.isoformat() if received_at else None, container),
         )
         self.add_source(sha, source_ref)
-        return sha
+        return cursor.rowcount == 1
 
     def set_raw_status(self, sha256: str, status: str, message_id: str | None = None,
                        duplicate_of: str | None = None) -> None:
-        self.db.execute(
-            "UPDATE raw_mail SET status = ?, message_id = ?, duplicate_of = ? WHERE sha256 = ?",
-            [status, message_id, duplicate_of, sha256],
-        )
+        """Record what became of a raw message (buffered: written with the transaction)."""
+        self._status_updates.append((status, message_id, duplicate_of, sha256))
 
     def quarantine(self, sha256: str, source_ref: str, error: str, status: str = "quarantined") -> None:
         """Keep a message that could not be parsed: its raw bytes stay, the error is recorded."""
@@ -146,92 +160,11 @@ class Store:
         ).fetchone()
         return row[0] if row else None
 
-    def write_tree(self, raw_sha256: str, items: list[ExtractedMessage]) -> None:
-        """Write the messages of one raw message, with attachments and log mentions."""
-        messages: list[dict[str, Any]] = []
-        links: list[dict[str, Any]] = []
-        mentions: list[dict[str, Any]] = []
-        attachment_rows: list[dict[str, Any]] = []
-        for item in items:
-            key = f"{raw_sha256}/{item.path}"
-            node = item.node
-            f = item.fields
-            c = item.contract
-            messages.append(
-                {
-                    "key": key,
-                    "raw_sha256": raw_sha256,
-                    "path": item.path,
-                    "parent_key": f"{raw_sha256}/{item.parent_path}" if item.parent_path else None,
-                    "relation": node.relation,
-                    "container": node.container,
-                    "message_id": item.message_id,
-                    "subject": node.subject,
-                    "norm_subject": normalise_subject(node.subject),
-                    "date": c["date"],
-                    "sender": node.sender,
-                    "in_reply_to": node.in_reply_to,
-                    "references_json": _j(node.references),
-                    "thread_topic": node.thread_topic,
-                    "kind": f.kind,
-                    "log_numbers": _j(c["log_numbers"]),
-                    "referenced_log_numbers": _j(c["referenced_log_numbers"]),
-                    "marking": item.marking.level,
-                    "own_marking": item.own_marking.level,
-                    "marking_as_written": item.own_marking.as_written,
-                    "caveats": _j(list(item.marking.caveats)),
-                    "descriptors": _j(list(item.marking.descriptors)),
-                    "distribution_restriction": item.marking.distribution_restriction,
-                    "exemptions": _j(c["exemptions"]),
-                    "redaction_markers": _j(c["redaction_markers"]),
-                    "stance": f.stance,
-                    "logged_with": f.sections.logged_with,
-                    "case_worker": f.sections.case_worker,
-                    "circulation_date": f.sections.circulation_date.isoformat()
-                    if f.sections.circulation_date
-                    else None,
-                    "foi_refs": _j(c["foi_refs"]),
-                    "applicant_request": f.sections.applicant_request,
-                    "advice": f.sections.advice,
-                    "topic": c["topic"],
-                    "suppliers": _j(c["suppliers"]),
-                    "body": item.body_indexed,
-                    "body_original": node.body_text,
-                    "attachment_text": item.attachment_text,
-                    "attachment_names": _j(item.attachment_names),
-                    "defects": _j(node.defects),
-                    "thread_id": None,
-                    "copy_of": None,
-                    "extraction": _j(c),
-                }
-            )
-            for position, att in enumerate(node.attachments):
-                if att.data:
-                    attachment_rows.append(
-                        {"sha256": att.sha256, "data": att.data, "size": att.size,
-                         "content_type": att.content_type, "text": att.text, "note": att.note}
-                    )
-                links.append(
-                    {"message_key": key, "position": position, "sha256": att.sha256 if att.data else None,
-                     "filename": att.filename, "content_type": att.content_type,
-                     "is_message": int(att.is_message), "note": att.note}
-                )
-            for ref in f.log_numbers.refs:
-                role = "about" if ref.number in f.log_numbers.about else "referenced"
-                mentions.append(
-                    {"message_key": key, "log_number": ref.number, "role": role, "source": ref.source,
-                     "log_date": ref.date.isoformat() if ref.date else None,
-                     "internal_review": int(ref.internal_review)}
-                )
-            for number in f.log_numbers.about:
-                if not any(m["message_key"] == key and m["log_number"] == number for m in mentions):
-                    mentions.append({"message_key": key, "log_number": number, "role": "about",
-                                     "source": "subject", "log_date": None, "internal_review": 0})
-        self._pending_root_ids.setdefault(items[0].message_id, raw_sha256)
-        self._buffer("messages", messages)
-        self._buffer("message_attachments", links)
-        self._buffer("mentions", mentions)
-        self._buffer("attachments", attachment_rows)
+    def write_tree(self, raw_sha256: str, rows: TreeRows) -> None:
+        """Queue one raw message's derived rows; written with the transaction (see flush_pending)."""
+        self._pending_root_ids.setdefault(rows.root_message_id, raw_sha256)
+        for table, table_rows in rows.tables.items():
+            self._buffer(table, table_rows)
 
     def apply_links(self, result: LinkResult) -> None:
         """Replace threads, copies, log links and circulations with a fresh linking result."""
@@ -253,3 +186,99 @@ class Store:
     def reset_derived(self) -> None:
         drop_derived(self.db)
         self.db.execute("UPDATE raw_mail SET status = 'pending', duplicate_of = NULL, message_id = NULL")
+
+
+@dataclass
+class TreeRows:
+    """Derived rows of one raw message, by table, ready for executemany."""
+
+    root_message_id: str
+    tables: dict[str, list[dict[str, Any]]]
+
+
+def tree_rows(raw_sha256: str, items: list[ExtractedMessage]) -> TreeRows:
+    """The rows one raw message derives to (pure: runs in worker processes, off the writer's path)."""
+    messages: list[dict[str, Any]] = []
+    links: list[dict[str, Any]] = []
+    mentions: list[dict[str, Any]] = []
+    attachment_rows: list[dict[str, Any]] = []
+    for item in items:
+        key = f"{raw_sha256}/{item.path}"
+        node = item.node
+        f = item.fields
+        c = item.contract
+        messages.append(
+            {
+                "key": key,
+                "raw_sha256": raw_sha256,
+                "path": item.path,
+                "parent_key": f"{raw_sha256}/{item.parent_path}" if item.parent_path else None,
+                "relation": node.relation,
+                "container": node.container,
+                "message_id": item.message_id,
+                "subject": node.subject,
+                "norm_subject": normalise_subject(node.subject),
+                "date": c["date"],
+                "sender": node.sender,
+                "in_reply_to": node.in_reply_to,
+                "references_json": _j(node.references),
+                "thread_topic": node.thread_topic,
+                "kind": f.kind,
+                "log_numbers": _j(c["log_numbers"]),
+                "referenced_log_numbers": _j(c["referenced_log_numbers"]),
+                "marking": item.marking.level,
+                "own_marking": item.own_marking.level,
+                "marking_as_written": item.own_marking.as_written,
+                "caveats": _j(list(item.marking.caveats)),
+                "descriptors": _j(list(item.marking.descriptors)),
+                "distribution_restriction": item.marking.distribution_restriction,
+                "exemptions": _j(c["exemptions"]),
+                "redaction_markers": _j(c["redaction_markers"]),
+                "stance": f.stance,
+                "logged_with": f.sections.logged_with,
+                "case_worker": f.sections.case_worker,
+                "circulation_date": f.sections.circulation_date.isoformat()
+                if f.sections.circulation_date
+                else None,
+                "foi_refs": _j(c["foi_refs"]),
+                "applicant_request": f.sections.applicant_request,
+                "advice": f.sections.advice,
+                "topic": c["topic"],
+                "suppliers": _j(c["suppliers"]),
+                "body": item.body_indexed,
+                "body_original": node.body_text,
+                "attachment_text": item.attachment_text,
+                "attachment_names": _j(item.attachment_names),
+                "defects": _j(node.defects),
+                "thread_id": None,
+                "copy_of": None,
+                "extraction": _j(c),
+            }
+        )
+        for position, att in enumerate(node.attachments):
+            if att.data:
+                attachment_rows.append(
+                    {"sha256": att.sha256, "data": att.data, "size": att.size,
+                     "content_type": att.content_type, "text": att.text, "note": att.note}
+                )
+            links.append(
+                {"message_key": key, "position": position, "sha256": att.sha256 if att.data else None,
+                 "filename": att.filename, "content_type": att.content_type,
+                 "is_message": int(att.is_message), "note": att.note}
+            )
+        for ref in f.log_numbers.refs:
+            role = "about" if ref.number in f.log_numbers.about else "referenced"
+            mentions.append(
+                {"message_key": key, "log_number": ref.number, "role": role, "source": ref.source,
+                 "log_date": ref.date.isoformat() if ref.date else None,
+                 "internal_review": int(ref.internal_review)}
+            )
+        for number in f.log_numbers.about:
+            if not any(m["message_key"] == key and m["log_number"] == number for m in mentions):
+                mentions.append({"message_key": key, "log_number": number, "role": "about",
+                                 "source": "subject", "log_date": None, "internal_review": 0})
+    return TreeRows(
+        root_message_id=items[0].message_id,
+        tables={"messages": messages, "message_attachments": links, "mentions": mentions,
+                "attachments": attachment_rows},
+    )

@@ -62,10 +62,14 @@ _SECTION = re.compile(
 )
 _PARA_SPLIT = re.compile(r"(\n[ \t]*\n)")
 _MAX_SIGNATURE_LINES = 14
+#: Shorter paragraphs are never disclaimers ("All communications may be monitored." is 37).
+_MIN_DISCLAIMER = 30
 _MAX_SIGNATURE_LINE = 100
 
 
 def _is_disclaimer(paragraph: str) -> bool:
+    if len(paragraph) < _MIN_DISCLAIMER:
+        return False
     cues = len(_CUES.findall(paragraph))
     if cues >= 2:
         return True
