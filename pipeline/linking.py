@@ -78,6 +78,8 @@ def _is_generic(norm_subject: str) -> bool:
 
 
 _RELATION_RANK = {"root": 0, "attached": 1, "quoted": 2}
+#: References beyond this many (newest kept) are ignored: a hostile header must not cost more.
+_MAX_REFERENCES = 100
 
 
 def find_copies(records: list[MessageRecord]) -> dict[str, str]:
@@ -178,15 +180,28 @@ def link(records: list[MessageRecord]) -> LinkResult:
                 comps.union(first_with_log[primary], r.key)
             else:
                 first_with_log[primary] = r.key
-    # 2. headers and quoted children; cross-log edges become links
+    # 2. headers (JWZ-style: every References id is a container, missing ones are phantoms,
+    #    consecutive ids are parent and child) and quoted children; cross-log edges become links
+    def node(message_id: str) -> str:
+        known = by_id.get(message_id)
+        if known is not None:
+            return known.key
+        phantom = f"phantom:{message_id}"
+        if phantom not in comps.parent:
+            comps.add(phantom, [])
+        return phantom
+
     for r in canon:
-        parent_ids = [*r.references[-1:], *([r.in_reply_to] if r.in_reply_to else [])]
-        for pid in parent_ids:
-            p = by_id.get(pid)
-            if p is None or p.key == r.key:
-                continue  # a phantom parent: nothing stored to join
-            if not comps.union(p.key, r.key) and r.about and p.about:
-                _add_link(result, r, p.about[0], "reply", f"replies to {p.subject!r}")
+        chain = list(dict.fromkeys([*r.references, *([r.in_reply_to] if r.in_reply_to else [])]))
+        chain = [i for i in chain if i != r.message_id][-_MAX_REFERENCES:]
+        for older, newer in zip(chain, chain[1:], strict=False):
+            comps.union(node(older), node(newer))
+        if chain:
+            comps.union(node(chain[-1]), r.key)
+        parent = by_id.get(r.in_reply_to or (chain[-1] if chain else ""))
+        if parent is not None and parent.key != r.key and r.about and parent.about \
+                and not set(r.about) & set(parent.about):
+            _add_link(result, r, parent.about[0], "reply", f"replies to {parent.subject!r}")
         if r.relation == "quoted" and r.parent_key:
             holder = _canonical(by_key, result.copy_of, r.parent_key)
             if holder is not None:
@@ -203,7 +218,7 @@ def link(records: list[MessageRecord]) -> LinkResult:
             by_topic[topic_key] = r.key
 
     members: dict[str, list[MessageRecord]] = defaultdict(list)
-    for r in canon:
+    for r in canon:  # phantoms join threads but are not members
         members[comps.find(r.key)].append(r)
     for group in members.values():
         group.sort(key=lambda r: (r.date or "", r.order))
