@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from itertools import pairwise
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,7 +195,7 @@ def link(records: list[MessageRecord]) -> LinkResult:
     for r in canon:
         chain = list(dict.fromkeys([*r.references, *([r.in_reply_to] if r.in_reply_to else [])]))
         chain = [i for i in chain if i != r.message_id][-_MAX_REFERENCES:]
-        for older, newer in zip(chain, chain[1:], strict=False):
+        for older, newer in pairwise(chain):
             comps.union(node(older), node(newer))
         if chain:
             comps.union(node(chain[-1]), r.key)
