@@ -121,6 +121,17 @@ def _create_derived(db: sqlite_utils.Database) -> None:
         for cols in (["raw_sha256"], ["message_id"], ["thread_id"], ["date"], ["parent_key"], ["norm_subject"]):
             db["messages"].create_index(cols)
         db["messages"].enable_fts(list(FTS_COLUMNS), create_triggers=True, tokenize="porter unicode61")
+        # sqlite-utils' update trigger re-indexes a row on ANY update; linking updates
+        # thread_id/copy_of on every ingest, so re-index only when an indexed column is set.
+        columns = ", ".join(f'"{c}"' for c in FTS_COLUMNS)
+        old = ", ".join(f'old."{c}"' for c in FTS_COLUMNS)
+        new = ", ".join(f'new."{c}"' for c in FTS_COLUMNS)
+        db.conn.execute('DROP TRIGGER IF EXISTS "messages_au"')  # not executescript: it would COMMIT
+        db.conn.execute(
+            f'CREATE TRIGGER "messages_au" AFTER UPDATE OF {columns} ON "messages" BEGIN '
+            f"INSERT INTO \"messages_fts\" (\"messages_fts\", rowid, {columns}) VALUES('delete', old.rowid, {old}); "
+            f'INSERT INTO "messages_fts" (rowid, {columns}) VALUES (new.rowid, {new}); END'
+        )
     if "attachments" not in names:
         db["attachments"].create(
             {"sha256": str, "data": bytes, "size": int, "content_type": str, "text": str, "note": str},

@@ -54,6 +54,7 @@ class Store:
             conn.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: a crash loses no committed transaction
             conn.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache: FTS index merges stay in memory
             conn.execute("PRAGMA temp_store=MEMORY")
+            conn.execute("PRAGMA wal_autocheckpoint=4000")  # checkpoint every ~16 MB of WAL, not 4 MB
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path}: not a usable SQLite store: {exc}") from None
         # Derived rows are buffered and written per transaction (executemany), the
@@ -96,7 +97,8 @@ class Store:
             if not rows:
                 continue
             columns = list(rows[0])
-            verb = "INSERT OR IGNORE" if table in {"attachments", "mentions"} else "INSERT OR REPLACE"
+            # Never REPLACE a message: a replace deletes without firing the FTS delete trigger.
+            verb = "INSERT OR REPLACE" if table == "message_attachments" else "INSERT OR IGNORE"
             sql = (f"{verb} INTO [{table}] ({', '.join(f'[{c}]' for c in columns)}) "
                    f"VALUES ({', '.join('?' for _ in columns)})")
             self.db.conn.executemany(sql, [tuple(r[c] for c in columns) for r in rows])
@@ -168,11 +170,18 @@ class Store:
 
     def apply_links(self, result: LinkResult) -> None:
         """Replace threads, copies, log links and circulations with a fresh linking result."""
-        self.db.execute("UPDATE messages SET thread_id = NULL, copy_of = NULL")
-        self.db.conn.executemany(
-            "UPDATE messages SET thread_id = ?, copy_of = ? WHERE key = ?",
-            [(thread_id, result.copy_of.get(key), key) for key, thread_id in result.thread_of.items()],
-        )
+        current = {key: (thread_id, copy_of) for key, thread_id, copy_of in
+                   self.db.execute("SELECT key, thread_id, copy_of FROM messages")}
+        # Only rows whose thread or copy status changed are written: a poll that adds one
+        # message rewrites a handful of rows, not the whole history.
+        changes = [
+            (thread_id, copy_of, key)
+            for key, (thread_id, copy_of) in (
+                (key, (result.thread_of.get(key), result.copy_of.get(key))) for key in current
+            )
+            if current[key] != (thread_id, copy_of)
+        ]
+        self.db.conn.executemany("UPDATE messages SET thread_id = ?, copy_of = ? WHERE key = ?", changes)
         self.db.execute("DELETE FROM log_links")
         self.db.execute("DELETE FROM threads")
         self.db.execute("DELETE FROM circulations")
