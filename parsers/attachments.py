@@ -12,20 +12,12 @@ import io
 import logging
 
 from parsers.htmltext import html_to_text
+from parsers.textcodec import decode_bytes
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 _TEXT_EXT = (".txt", ".csv", ".log", ".md", ".ics", ".vcf", ".json", ".xml")
 _HTML_EXT = (".htm", ".html")
-
-
-def _decode(data: bytes) -> str:
-    for enc in ("utf-8", "cp1252"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
 
 
 def _pdf_text(data: bytes) -> str:
@@ -76,9 +68,9 @@ def extract_attachment_text(
         elif kind == "docx":
             text = _docx_text(data)
         elif kind == "html":
-            text = html_to_text(_decode(data))
+            text = html_to_text(decode_bytes(data))
         else:
-            text = _decode(data)
+            text = decode_bytes(data)
     except Exception as exc:  # pypdf and python-docx raise many library-specific types on bad files
         return None, f"kept, text extraction failed: {type(exc).__name__}: {exc}"[:500]
     text = text.replace("\x00", "")

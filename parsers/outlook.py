@@ -20,6 +20,7 @@ from parsers.errors import ParseError
 from parsers.htmltext import html_to_text
 from parsers.mime import KEPT_HEADERS, normalise_message_id, split_ids
 from parsers.model import Attachment, ParsedMessage
+from parsers.textcodec import decode_bytes
 
 logging.getLogger("extract_msg").setLevel(logging.CRITICAL)
 
@@ -33,20 +34,7 @@ def _safe(obj: Any, name: str) -> Any:
 
 
 def _text(value: Any) -> str:
-    return _decode_text(value).replace("\x00", "")
-
-
-def _decode_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bytes):
-        for enc in ("utf-8", "cp1252"):
-            try:
-                return value.decode(enc)
-            except UnicodeDecodeError:
-                continue
-        return value.decode("latin-1")
-    return str(value)
+    return decode_bytes(value if isinstance(value, (bytes, str)) or value is None else str(value)).replace("\x00", "")
 
 
 def _headers(msg: Any) -> dict[str, str]:

@@ -22,23 +22,11 @@ import sys
 from parsers.errors import ParseError
 from parsers.htmltext import html_to_text
 from parsers.model import Attachment, ParsedMessage
+from parsers.textcodec import decode_bytes
 
 #: Address-space cap and wall-clock limit for one TNEF parse.
 MEMORY_LIMIT_BYTES = 512 * 1024 * 1024
 TIME_LIMIT_SECONDS = 60
-
-
-def _decode(value: bytes | str | None) -> str:
-    if not value:
-        return ""
-    if isinstance(value, str):
-        return value
-    for enc in ("utf-8", "cp1252"):
-        try:
-            return value.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    return value.decode("latin-1")
 
 
 def _parse_in_this_process(data: bytes) -> dict:
@@ -53,13 +41,13 @@ def _parse_in_this_process(data: bytes) -> dict:
             name = att.long_filename() or att.name
         except Exception:
             name = getattr(att, "name", None)
-        name = _decode(name).replace("\x00", "").strip() if name else ""
+        name = decode_bytes(name).replace("\x00", "").strip() if name else ""
         attachments.append(
             {"name": name or f"attachment-{index + 1}", "data": base64.b64encode(bytes(att.data or b"")).decode()}
         )
     return {
-        "body": _decode(getattr(tnef, "body", None)),
-        "html": _decode(getattr(tnef, "htmlbody", None)),
+        "body": decode_bytes(getattr(tnef, "body", None)),
+        "html": decode_bytes(getattr(tnef, "htmlbody", None)),
         "attachments": attachments,
     }
 
