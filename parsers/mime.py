@@ -8,6 +8,7 @@ standard-library tree so that each becomes a child message with its own headers.
 from __future__ import annotations
 
 import contextlib
+import email
 import email.header
 import email.utils
 import logging
@@ -19,6 +20,7 @@ import mailparser
 from parsers.errors import ParseError
 from parsers.htmltext import html_to_text
 from parsers.model import Attachment, ParsedMessage
+from parsers.textcodec import decode_bytes
 
 logging.getLogger("mailparser").setLevel(logging.CRITICAL)
 
@@ -148,6 +150,29 @@ def _collect_parts(part: Message, message: ParsedMessage, embedded: list[tuple[s
     message.attachments.append(Attachment(filename=name, content_type=ctype, data=_leaf_bytes(part)))
 
 
+def _stdlib_parse(data: bytes) -> tuple[Message, str, list[str], list[str]]:
+    """The standard library's own reading, for messages mail-parser cannot handle."""
+    msg = email.message_from_bytes(data)
+    subject = ""
+    with contextlib.suppress(Exception):
+        subject = str(email.header.make_header(email.header.decode_header(msg.get("Subject", ""))))
+    plain: list[str] = []
+    html: list[str] = []
+    for part in msg.walk():
+        if part.is_multipart() or part.get_filename():
+            continue
+        ctype = part.get_content_type()
+        if ctype in ("text/plain", "text/html"):
+            payload = _leaf_bytes(part)
+            charset = part.get_content_charset() or "utf-8"
+            try:
+                text = payload.decode(charset, errors="replace")
+            except LookupError:
+                text = decode_bytes(payload)
+            (plain if ctype == "text/plain" else html).append(text)
+    return msg, subject, plain, html
+
+
 def parse_rfc822(data: bytes) -> tuple[ParsedMessage, list[tuple[str, bytes]]]:
     """Parse one RFC 5322 message.
 
@@ -157,20 +182,25 @@ def parse_rfc822(data: bytes) -> tuple[ParsedMessage, list[tuple[str, bytes]]]:
     """
     if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark hides the first header from the parser
         data = data[3:]
+    defects: list[str] = []
     try:
         mail = mailparser.parse_from_bytes(data)
-    except Exception as exc:  # mail-parser wraps many failure types
-        raise ParseError(f"mail-parser could not parse the message: {type(exc).__name__}: {exc}") from exc
-    raw = mail.message
+        raw = mail.message
+        subject = (_header(raw, "Subject") or "") if raw is not None else ""
+        with contextlib.suppress(Exception):  # a mangled encoded-word: keep the raw header value
+            subject = mail.subject or subject
+        plain_parts, html_parts = list(mail.text_plain), list(mail.text_html)
+        if mail.has_defects:
+            defects.extend(sorted(mail.defects_categories))
+    except Exception as exc:  # mail-parser has bugs on some malformed MIME (e.g. a missing epilogue)
+        raw, subject, plain_parts, html_parts = _stdlib_parse(data)
+        defects.append(f"mail-parser failed ({type(exc).__name__}: {exc}); read with the standard library")
     if raw is None or (len(raw.keys()) == 0 and not raw.get_payload()):
         raise ParseError("no RFC 5322 header or body found")
     if len(raw.keys()) == 0:
         raise ParseError("not an email: no RFC 5322 header fields")
-    subject = _header(raw, "Subject") or ""
-    with contextlib.suppress(Exception):  # a mangled encoded-word: keep the raw header value
-        subject = mail.subject or subject
-    text_plain = "\n".join(mail.text_plain)
-    text_html = "\n".join(mail.text_html) or None
+    text_plain = "\n".join(plain_parts)
+    text_html = "\n".join(html_parts) or None
     body = text_plain
     if not body.strip() and text_html:
         body = html_to_text(text_html)
@@ -191,8 +221,7 @@ def parse_rfc822(data: bytes) -> tuple[ParsedMessage, list[tuple[str, bytes]]]:
         body_html=text_html,
         container="eml",
     )
-    if mail.has_defects:
-        message.defects.extend(sorted(mail.defects_categories))
+    message.defects.extend(defects)
     embedded: list[tuple[str, bytes]] = []
     _collect_parts(raw, message, embedded)
     return message, embedded
