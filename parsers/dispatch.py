@@ -117,6 +117,9 @@ def _attach_child(
 
 def _split_quotes(message: ParsedMessage, limits: ParseLimits) -> None:
     """Replace the body by its own text and hang quoted earlier messages under it."""
+    # One line-ending convention for everything downstream: mail fetched over IMAP and
+    # Outlook bodies arrive with CRLF, local files mostly with LF.
+    message.body_text = message.body_text.replace("\r\n", "\n").replace("\r", "\n")
     for child in list(message.children):
         _split_quotes(child, limits)
     segments = split_chain(message.body_text)

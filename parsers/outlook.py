@@ -24,6 +24,9 @@ from parsers.textcodec import decode_bytes
 
 logging.getLogger("extract_msg").setLevel(logging.CRITICAL)
 
+#: olefile's MINIMAL_OLEFILE_SIZE: one header sector plus one sector.
+OLE_MINIMAL_SIZE = 1536
+
 
 def _safe(obj: Any, name: str) -> Any:
     """Read a property; extract-msg raises on malformed streams, which we treat as absent."""
@@ -126,6 +129,9 @@ def convert_msg(msg: Any, max_depth: int, depth: int = 0) -> ParsedMessage:
 
 def parse_msg(data: bytes, max_depth: int) -> ParsedMessage:
     """Parse .msg bytes; raise ParseError when extract-msg cannot open them."""
+    if len(data) < OLE_MINIMAL_SIZE:
+        # olefile takes bytes shorter than this for a file *path*: say what is really wrong.
+        raise ParseError(f"truncated .msg: {len(data)} bytes is too short for an OLE compound file")
     try:
         msg = extract_msg.openMsg(
             data, delayAttachments=False, errorBehavior=extract_msg.enums.ErrorBehavior.SUPPRESS_ALL

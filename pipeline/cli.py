@@ -18,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from config.loader import Config, ConfigError, load_config
 from parsers.dispatch import ParseLimits, parse_mail
 from parsers.errors import ParseError
-from pipeline import queries
+from pipeline import checkpoints, queries
 from pipeline.extract import extract_tree
 from pipeline.ingest import IngestOptions, ingest, rebuild
 from pipeline.sources.base import RawMail, SourceProblem
@@ -44,8 +44,15 @@ class Ctx:
             self._config = load_config(self.config_path)
         return self._config
 
+    @property
+    def db_path(self) -> Path:
+        return Path(self.db_override).expanduser() if self.db_override else self.config.store_path
+
     def store(self) -> Store:
-        return Store(self.db_override or self.config.store_path)
+        try:
+            return Store(self.db_path)
+        except StoreError as exc:
+            _fail(str(exc))
 
     def options(self) -> IngestOptions:
         c = self.config.ingest
@@ -258,10 +265,15 @@ def thread_cmd(obj: Ctx, log: str, as_json: bool) -> None:
 @click.option("--quarantine", "show_quarantine", is_flag=True, help="List quarantined messages and why.")
 @click.pass_obj
 def status_cmd(obj: Ctx, as_json: bool, show_quarantine: bool) -> None:
-    """Counts of what the store holds, and what was quarantined."""
+    """Counts of what the store holds, what was quarantined, and each mailbox folder's polling state."""
+    from pipeline.worker import lock_holder
+
+    pairs = [(a.name, f) for a in obj.config.accounts for f in a.folders]
     with obj.store() as store:
         s = queries.status(store)
         q = queries.quarantine_list(store) if show_quarantine else []
+        s["accounts"] = checkpoints.report(store, pairs)
+    s["worker"] = lock_holder(obj.db_path)
     if as_json:
         if show_quarantine:
             s["quarantine"] = q
@@ -271,8 +283,80 @@ def status_cmd(obj: Ctx, as_json: bool, show_quarantine: bool) -> None:
     for key in ("raw_messages", "messages", "distinct_messages", "attachments", "threads", "circulations",
                 "log_links", "quarantined", "latest_message"):
         out.print(f"  {key.replace('_', ' ')}: {s[key]}", markup=False)
+    w = s["worker"]
+    out.print(f"worker: {'running (pid ' + str(w['pid']) + ')' if w['running'] else 'not running'}", markup=False)
+    for a in s["accounts"]:
+        out.print(f"  {a['account']}/{a['folder']}{'' if a['configured'] else ' (no longer configured)'}: "
+                  f"last success {a['last_success'] or 'never'}, UIDVALIDITY {a['uidvalidity'] or '-'}, "
+                  f"last UID {a['last_uid'] if a['last_uid'] is not None else '-'}, "
+                  f"ingested {a['messages_ingested']}, quarantined {a['quarantined']}", markup=False)
+        if a["last_error"]:
+            out.print(f"    last error ({a['last_error_at']}): {a['last_error']}", markup=False)
     for item in q:
         out.print(f"  {item['source_ref']}: {item['error']}", markup=False)
+
+
+def _need_accounts(obj: Ctx, names: tuple[str, ...]) -> None:
+    if not obj.config.accounts:
+        _fail(f"no [[accounts]] configured in {obj.config.source}: see config/example.toml")
+    unknown = sorted(set(names) - {a.name for a in obj.config.accounts})
+    if unknown:
+        _fail(f"unknown account {unknown[0]!r} (configured: {', '.join(a.name for a in obj.config.accounts)})")
+
+
+@cli.command("poll")
+@click.option("--once", is_flag=True, default=True,
+              help="One pass over every account and folder, then exit (the default; for cron and tests).")
+@click.option("--account", "accounts", multiple=True, help="Poll only this account (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print per-folder results as JSON.")
+@click.pass_obj
+def poll_cmd(obj: Ctx, once: bool, accounts: tuple[str, ...], as_json: bool) -> None:
+    """Poll the configured IMAP mailboxes once; exit 1 if any folder failed (`cru run` polls on a schedule)."""
+    from pipeline.poll import Poller
+    from pipeline.worker import LockHeld, StoreLock, setup_logging
+
+    _need_accounts(obj, accounts)
+    poller = Poller(obj.config, obj.options())
+    try:
+        lock = StoreLock(obj.db_path).acquire()
+    except LockHeld as exc:
+        _fail(str(exc))
+    teardown = setup_logging(obj.config.logging)
+    try:
+        with obj.store() as store:
+            result = poller.poll(store, accounts or None)
+    finally:
+        teardown()
+        lock.release()
+    if as_json:
+        _emit_json(result.as_json())
+    else:
+        for f in result.folders:
+            state = "ok" if f.ok else "FAILED"
+            out.print(f"{f.account}/{f.folder}: {state}  fetched {f.fetched}  new {f.new}  duplicates {f.duplicates}"
+                      f"  quarantined {f.quarantined}  last UID {f.last_uid if f.last_uid is not None else '-'}",
+                      markup=False)
+    for f in result.folders:
+        if f.error:
+            click.echo(f"cru: {f.account}/{f.folder}: {f.error}", err=True)
+    if not result.ok:
+        sys.exit(1)
+
+
+@cli.command("run")
+@click.pass_obj
+def run_cmd(obj: Ctx) -> None:
+    """Run the worker: poll every [schedule] poll_interval_seconds until SIGTERM/SIGINT."""
+    from pipeline.worker import LockHeld, Worker, setup_logging
+
+    _need_accounts(obj, ())
+    teardown = setup_logging(obj.config.logging)
+    try:
+        Worker(obj.config, obj.db_path, obj.options()).run()
+    except LockHeld as exc:
+        _fail(str(exc))
+    finally:
+        teardown()
 
 
 def main() -> None:

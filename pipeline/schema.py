@@ -12,7 +12,8 @@ import sqlite_utils
 
 SCHEMA_VERSION = 1
 
-PRIMARY_TABLES = ("raw_mail", "raw_sources", "checkpoints", "meta")
+#: (poll_status and digest_ledger are created by their own modules and are primary too.)
+PRIMARY_TABLES = ("raw_mail", "raw_sources", "checkpoints", "meta", "poll_status", "digest_ledger")
 DERIVED_TABLES = (
     "messages",
     "attachments",
