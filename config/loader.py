@@ -42,6 +42,18 @@ class SearchConfig:
 
 
 @dataclass(frozen=True)
+class ClassifyConfig:
+    """Topic model, taxonomy and similar-request linking (classifiers/)."""
+
+    #: A trained model directory (`cru train` prints it); empty: the default, trained on first use.
+    model_dir: str = ""
+    #: The topic taxonomy a force may edit; empty: the shipped config/taxonomy.toml.
+    taxonomy: str = ""
+    #: Earlier circulations whose request scores at least this (TF-IDF cosine) are linked as "similar".
+    similarity_threshold: float = 0.3
+
+
+@dataclass(frozen=True)
 class ScheduleConfig:
     """When `cru run` polls, and how hard a poll retries a mail server that is down."""
 
@@ -109,6 +121,7 @@ class Config:
     search: SearchConfig = field(default_factory=SearchConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    classify: ClassifyConfig = field(default_factory=ClassifyConfig)
     accounts: tuple[AccountConfig, ...] = ()
     #: Where the settings came from, for `cru status` and error messages.
     source: str = "default"
@@ -122,7 +135,7 @@ class Config:
 
 
 _SECTIONS: dict[str, type] = {"store": StoreConfig, "ingest": IngestConfig, "search": SearchConfig,
-                              "schedule": ScheduleConfig, "logging": LoggingConfig}
+                              "schedule": ScheduleConfig, "logging": LoggingConfig, "classify": ClassifyConfig}
 #: Arrays of tables ([[accounts]]): a file's list replaces the default's, it is not merged item by item.
 _ARRAYS: dict[str, type] = {"accounts": AccountConfig}
 
@@ -316,6 +329,9 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
         raise ConfigError(f"{source}: [schedule] poll_interval_seconds must be at least 1")
     if cfg.schedule.retry_attempts < 1:
         raise ConfigError(f"{source}: [schedule] retry_attempts must be at least 1")
+    if not 0.0 < cfg.classify.similarity_threshold <= 1.0:
+        raise ConfigError(f"{source}: [classify] similarity_threshold must be in (0, 1], "
+                          f"got {cfg.classify.similarity_threshold}")
     if cfg.logging.level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError(f"{source}: [logging] level must be DEBUG, INFO, WARNING or ERROR, "
                           f"got {cfg.logging.level!r}")

@@ -19,8 +19,9 @@ from config.loader import Config, ConfigError, load_config
 from parsers.dispatch import ParseLimits, parse_mail
 from parsers.errors import ParseError
 from pipeline import checkpoints, queries
+from pipeline.classify import ClassifySettings
 from pipeline.extract import extract_tree
-from pipeline.ingest import IngestOptions, ingest, rebuild
+from pipeline.ingest import IngestOptions, ingest, rebuild, reclassify
 from pipeline.sources.base import RawMail, SourceProblem
 from pipeline.sources.local import LocalSource
 from pipeline.store import Store, StoreError, sha256_hex
@@ -56,9 +57,12 @@ class Ctx:
 
     def options(self) -> IngestOptions:
         c = self.config.ingest
+        k = self.config.classify
         return IngestOptions(
             limits=ParseLimits(max_depth=c.max_depth, max_attachment_text_bytes=c.max_attachment_text_bytes),
             max_message_bytes=c.max_message_bytes,
+            classify=ClassifySettings(model_dir=k.model_dir, taxonomy=k.taxonomy),
+            similarity_threshold=k.similarity_threshold,
         )
 
 
@@ -164,7 +168,7 @@ def extract_cmd(obj: Ctx, file: str, as_json: bool) -> None:
         tree = parse_mail(data, container, path.name, obj.options().limits)
     except ParseError as exc:
         _fail(f"{file}: {exc}")
-    items = [i.contract for i in extract_tree(tree, sha256_hex(data))]
+    items = [i.contract for i in extract_tree(tree, sha256_hex(data), obj.options().classify)]
     if as_json:
         _emit_json(items)
         return
@@ -232,6 +236,9 @@ def search_cmd(obj: Ctx, query: str, marking: str | None, force: str | None, exe
                   f"{r['marking'] or ''}  {r['stance'] or ''}", highlight=False)
         out.print(f"  {r['subject']}", markup=False)
         out.print(f"  {r['snippet']}", markup=False)
+        if r.get("similar"):
+            out.print("  similar requests: " + ", ".join(f"{s['log_number']} ({s['score']:.2f})" for s in r["similar"]),
+                      markup=False)
 
 
 @cli.command("thread")
@@ -253,6 +260,10 @@ def thread_cmd(obj: Ctx, log: str, as_json: bool) -> None:
     out.print(f"[bold]Log {t['log_number']}[/bold]: {len(t['messages'])} messages")
     for m in t["messages"]:
         _print_message(m, "  ")
+    similar = [x for x in t["links"] if x["kind"] == "similar" and x["from"] == t["log_number"]]
+    if similar:
+        out.print("similar earlier requests: " + ", ".join(f"{x['to']} ({x['score']:.2f})" for x in similar),
+                  markup=False)
     if t["links"]:
         out.print("links:")
         for link in t["links"]:
@@ -357,6 +368,88 @@ def run_cmd(obj: Ctx) -> None:
         _fail(str(exc))
     finally:
         teardown()
+
+
+@cli.command("train")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Model root (default: the model cache).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.pass_obj
+def train_cmd(obj: Ctx, out_dir: str | None, seed: int) -> None:
+    """Train the topic model reproducibly from classifiers/data; prints the versioned model directory."""
+    from classifiers.taxonomy import TaxonomyError, load_taxonomy
+    from classifiers.topics import train
+
+    try:
+        taxonomy = load_taxonomy(obj.config.classify.taxonomy or None)
+        path = train(out_dir=out_dir, seed=seed, taxonomy=taxonomy)
+    except (TaxonomyError, ValueError) as exc:
+        _fail(str(exc))
+    click.echo(str(path))
+
+
+@cli.command("eval")
+@click.option("--model", "model_dir", type=click.Path(file_okay=False), help="Model directory (default: configured).")
+@click.pass_obj
+def eval_cmd(obj: Ctx, model_dir: str | None) -> None:
+    """Per-topic precision/recall/F1 on the held-out split, and supplier/stance/exemption accuracy on fixtures."""
+    from classifiers.evaluate import evaluate, format_report
+    from classifiers.taxonomy import TaxonomyError, load_taxonomy
+    from classifiers.topics import load_model
+
+    try:
+        taxonomy = load_taxonomy(obj.config.classify.taxonomy or None)
+        model = load_model(model_dir or obj.config.classify.model_dir or None, taxonomy)
+        report = evaluate(model=model)
+    except (TaxonomyError, ValueError) as exc:
+        _fail(str(exc))
+    click.echo(format_report(report))
+    click.echo(_fixture_accuracy(obj))
+
+
+def _fixture_accuracy(obj: Ctx) -> str:
+    """Stance, exemptions and suppliers on the labelled fixture messages (fixtures/labels.json)."""
+    from config.loader import resolve_path
+
+    labels_path = resolve_path("pkg:fixtures/labels.json")
+    if not labels_path.exists():
+        return "fixture accuracy: fixtures/labels.json not found"
+    labels = json.loads(labels_path.read_text(encoding="utf-8"))["messages"]
+    mailbox = resolve_path("pkg:fixtures/mailbox")
+    got: dict[str, dict[str, Any]] = {}
+    for path in sorted((mailbox / "cur").iterdir()):
+        tree = parse_mail(path.read_bytes(), None, path.name, obj.options().limits)
+        for item in extract_tree(tree, sha256_hex(path.read_bytes()), obj.options().classify):
+            got.setdefault(item.contract["subject"], item.contract)
+    lines = ["fixture messages (stance / exemptions / suppliers exact match):"]
+    totals = {"stance": [0, 0], "exemptions": [0, 0], "suppliers": [0, 0]}
+    for subject, expected in labels.items():
+        actual = got.get(subject)
+        for field_name, pair in totals.items():
+            pair[1] += 1
+            value = actual.get(field_name) if actual else None
+            want = expected[field_name]
+            ok = (sorted(value or []) == sorted(want)) if isinstance(want, list) else value == want
+            pair[0] += int(ok)
+    for field_name, (ok, total) in totals.items():
+        lines.append(f"  {field_name:<11} {ok}/{total} = {ok / total:.2f}" if total else f"  {field_name}: no labels")
+    return "\n".join(lines)
+
+
+@cli.command("reclassify")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_obj
+def reclassify_cmd(obj: Ctx, quiet: bool) -> None:
+    """Re-run topic/supplier classification over the whole store (after a model or taxonomy change)."""
+    with obj.store() as store:
+        if quiet or not err.is_terminal:
+            changed = reclassify(store, obj.options())
+        else:
+            with Progress(TextColumn("reclassifying"), BarColumn(), MofNCompleteColumn(), console=err,
+                          transient=True) as progress:
+                task = progress.add_task("reclassify", total=None)
+                changed = reclassify(store, obj.options(),
+                                     lambda done, total: progress.update(task, completed=done, total=total))
+    out.print(f"reclassified: {changed} messages changed", markup=False)
 
 
 def main() -> None:

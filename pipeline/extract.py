@@ -20,6 +20,7 @@ from parsers.cru import (
     strip_boilerplate,
 )
 from parsers.model import ParsedMessage
+from pipeline.classify import Classification, ClassifySettings, classify_message
 
 #: Reply/forward prefixes in many languages, plus the CRU's own "Update to -".
 _PREFIX = re.compile(
@@ -62,6 +63,7 @@ class ExtractedMessage:
     body_indexed: str
     attachment_names: list[str]
     attachment_text: str
+    classification: Classification = field(default_factory=lambda: Classification(None, (), ()))
     contract: dict[str, Any] = field(default_factory=dict)
 
 
@@ -73,8 +75,10 @@ def _attachment_names(node: ParsedMessage) -> list[str]:
     return names
 
 
-def extract_tree(root: ParsedMessage, raw_sha256: str) -> list[ExtractedMessage]:
-    """Extract every message in the tree; order is parents before children."""
+def extract_tree(
+    root: ParsedMessage, raw_sha256: str, classify: ClassifySettings | None = None
+) -> list[ExtractedMessage]:
+    """Extract (and, unless ``classify`` is None, classify) every message; parents before children."""
     out: list[ExtractedMessage] = []
 
     def visit(node: ParsedMessage, path: str, parent: ExtractedMessage | None) -> ExtractedMessage:
@@ -95,6 +99,12 @@ def extract_tree(root: ParsedMessage, raw_sha256: str) -> list[ExtractedMessage]
                 f"{a.filename}\n{a.text}" for a in node.attachments if a.text and not a.is_message
             ),
         )
+        if classify is not None:
+            s = fields_.sections
+            item.classification = classify_message(
+                node.subject, s.applicant_request, s.advice, node.body_text, fields_.stance,
+                bool(fields_.log_numbers.about), classify,
+            )
         out.append(item)
         children = []
         for index, child in enumerate(node.children):
@@ -131,7 +141,7 @@ def contract(item: ExtractedMessage, parent_id: str | None) -> dict[str, Any]:
         "foi_refs": list(f.foi_refs),
         "applicant_request": f.sections.applicant_request,
         "advice": f.sections.advice,
-        "topic": None,
-        "suppliers": [],
+        "topic": item.classification.topic,
+        "suppliers": list(item.classification.suppliers),
         "parent": parent_id,
     }

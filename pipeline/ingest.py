@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from parsers.dispatch import ParseLimits, parse_mail
 from parsers.errors import ParseError
+from pipeline.classify import ClassifySettings, classify_message, prepare
 from pipeline.extract import extract_tree, is_derived_id
 from pipeline.linking import MessageRecord, link
 from pipeline.sources.base import RawMail, SourceProblem
@@ -51,6 +52,10 @@ class IngestOptions:
     max_message_bytes: int = 50 * 1024 * 1024
     #: Worker processes for large batches; 0 means one per core.
     workers: int = 0
+    #: Topic/supplier classification (None: leave topic and suppliers empty).
+    classify: ClassifySettings | None = field(default_factory=ClassifySettings)
+    #: Earlier circulations at least this similar are linked as "similar".
+    similarity_threshold: float = 0.3
 
 
 #: A batch with at least this many new messages is parsed in worker processes.
@@ -69,7 +74,7 @@ def derive_one(data: bytes, container: str | None, source_ref: str, sha: str, op
     name = source_ref.rsplit("/", 1)[-1]
     try:
         tree = parse_mail(data, container, name, options.limits)
-        return "parsed", tree_rows(sha, extract_tree(tree, sha))
+        return "parsed", tree_rows(sha, extract_tree(tree, sha, options.classify))
     except ParseError as exc:
         return "quarantined", str(exc)
     except Exception as exc:  # a parser bug must not block the queue: keep the bytes, report, go on
@@ -134,6 +139,8 @@ class _Deriver:
             return lambda: done
         try:
             if self.pool is None:
+                if self.options.classify is not None:
+                    prepare(self.options.classify)  # train/load here once, so workers only read it
                 ctx = multiprocessing.get_context("forkserver")
                 ctx.set_forkserver_preload(["pipeline.ingest"])
                 self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
@@ -248,7 +255,7 @@ def ingest(
         deriver.close()
     report.files = getattr(source, "files_read", report.messages)
     if changed:
-        relink(store)
+        relink(store, options.similarity_threshold)
     return report
 
 
@@ -282,10 +289,10 @@ def _resume_pending(store: Store, deriver: _Deriver) -> int:
     return len(pending)
 
 
-def relink(store: Store) -> None:
-    """Recompute threads, copies, log links and circulations over the whole store."""
+def relink(store: Store, similarity_threshold: float = 0.3) -> None:
+    """Recompute threads, copies, log links (similar ones too) and circulations over the whole store."""
     records = load_records(store)
-    result = link(records)
+    result = link(records, similarity_threshold)
     with store.transaction():
         store.apply_links(result)
 
@@ -295,7 +302,7 @@ def load_records(store: Store) -> list[MessageRecord]:
         "SELECT m.key, r.rowid, m.relation, m.parent_key, m.message_id, m.subject, m.norm_subject, m.date, "
         "m.in_reply_to, m.references_json, m.thread_topic, m.kind, m.log_numbers, m.marking, m.caveats, "
         "m.stance, m.exemptions, m.logged_with, m.applicant_request, m.advice, m.circulation_date, m.body, "
-        "m.attachment_names "
+        "m.attachment_names, m.topic, m.topics, m.suppliers "
         "FROM messages m JOIN raw_mail r ON r.sha256 = m.raw_sha256 ORDER BY r.rowid, m.path"
     ).fetchall()
     referenced: dict[str, list[tuple[str, str]]] = {}
@@ -307,7 +314,7 @@ def load_records(store: Store) -> list[MessageRecord]:
     for i, row in enumerate(rows):
         (key, _rowid, relation, parent_key, message_id, subject, norm_subject, date, in_reply_to, refs,
          topic, kind, logs, marking, caveats, stance, exemptions, logged_with, request, advice, circ_date,
-         body, attachment_names) = row
+         body, attachment_names, primary_topic, topics, suppliers) = row
         records.append(
             MessageRecord(
                 key=key, order=i, relation=relation, parent_key=parent_key, message_id=message_id,
@@ -318,6 +325,7 @@ def load_records(store: Store) -> list[MessageRecord]:
                 exemptions=json.loads(exemptions or "[]"), logged_with=logged_with,
                 applicant_request=request, advice=advice, circulation_date=circ_date, body=body or "",
                 attachment_names=json.loads(attachment_names or "[]"),
+                topic=primary_topic, topics=json.loads(topics or "[]"), suppliers=json.loads(suppliers or "[]"),
             )
         )
     return records
@@ -335,5 +343,44 @@ def rebuild(store: Store, options: IngestOptions | None = None) -> IngestReport:
         _derive_stored(store, shas, deriver, report)
     finally:
         deriver.close()
-    relink(store)
+    relink(store, options.similarity_threshold)
     return report
+
+
+def reclassify(store: Store, options: IngestOptions | None = None,
+               progress: Callable[[int, int], None] | None = None) -> int:
+    """Re-run classification over every stored message (after a model or taxonomy change).
+
+    Reads the extracted fields already in the store (no re-fetching, no
+    re-parsing), rewrites topic/topics/suppliers and the extraction JSON only
+    where they changed, then relinks (similar links). Idempotent: returns the
+    number of messages whose classification changed.
+    """
+    options = options or IngestOptions()
+    settings = options.classify or ClassifySettings()
+    prepare(settings)
+    rows = store.db.execute(
+        "SELECT key, subject, applicant_request, advice, body_original, stance, log_numbers, topic, topics, "
+        "suppliers, extraction FROM messages ORDER BY key"
+    ).fetchall()
+    changed = 0
+    for start in range(0, len(rows), BATCH):
+        with store.transaction():
+            for key, subject, request, advice, body, stance, logs, topic, topics, suppliers, extraction in \
+                    rows[start : start + BATCH]:
+                c = classify_message(subject or "", request, advice, body or "", stance, bool(json.loads(logs or "[]")),
+                                     settings)
+                new = (c.topic, json.dumps(list(c.topics)), json.dumps(list(c.suppliers), ensure_ascii=False))
+                if new == (topic, topics, suppliers):
+                    continue
+                contract = json.loads(extraction)
+                contract["topic"], contract["suppliers"] = c.topic, list(c.suppliers)
+                store.db.execute(
+                    "UPDATE messages SET topic = ?, topics = ?, suppliers = ?, extraction = ? WHERE key = ?",
+                    [*new, json.dumps(contract, ensure_ascii=False), key],
+                )
+                changed += 1
+        if progress:
+            progress(min(start + BATCH, len(rows)), len(rows))
+    relink(store, options.similarity_threshold)
+    return changed

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
+from classifiers.similarity import SimilarityIndex
 from parsers.cru import marking_rank, parse_log_filename
 
 GENERIC_SUBJECTS = {
@@ -63,6 +64,9 @@ class MessageRecord:
     circulation_date: str | None
     body: str = ""
     attachment_names: list[str] = field(default_factory=list)
+    topic: str | None = None
+    topics: list[str] = field(default_factory=list)
+    suppliers: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -159,7 +163,7 @@ class _Components:
         return True
 
 
-def link(records: list[MessageRecord]) -> LinkResult:
+def link(records: list[MessageRecord], similarity_threshold: float = 0.3) -> LinkResult:
     """Compute threads, copies, log links and circulations for the whole store."""
     result = LinkResult()
     result.copy_of = find_copies(records)
@@ -264,7 +268,23 @@ def link(records: list[MessageRecord]) -> LinkResult:
             for log in r.about:
                 _add_link(result, r, log, "update", f"update {r.subject!r} of {_day(r.date)}")
     result.circulations = _circulations(canon, result.thread_of)
+    result.links.extend(similar_links(result.circulations, similarity_threshold))
     return result
+
+
+def similar_links(circulations: list[dict[str, Any]], threshold: float) -> list[dict[str, Any]]:
+    """Link each circulation to earlier ones whose applicant's request is similar (newer → older)."""
+    docs = [(c["log_number"], c["applicant_request"]) for c in circulations if c["applicant_request"]]
+    if len(docs) < 2:
+        return []
+    first = {c["log_number"]: (c["first_date"] or "", c["log_number"]) for c in circulations}
+    links = []
+    for a, b, score in SimilarityIndex(docs).pairs(threshold):
+        newer, older = (a, b) if first[a] >= first[b] else (b, a)
+        links.append({"from_log": newer, "to_log": older, "kind": "similar",
+                      "evidence": f"similar request (score {score:.2f})", "message_key": "",
+                      "date": first[newer][0] or None, "score": round(score, 4)})
+    return links
 
 
 def _canonical(by_key: dict[str, MessageRecord], copy_of: dict[str, str], key: str) -> MessageRecord | None:
@@ -294,7 +314,7 @@ def _add_link(result: LinkResult, r: MessageRecord, to_log: str, kind: str, evid
     for from_log in r.about[:1]:
         result.links.append(
             {"from_log": from_log, "to_log": to_log, "kind": kind, "evidence": evidence[:300],
-             "message_key": r.key, "date": r.date}
+             "message_key": r.key, "date": r.date, "score": None}
         )
 
 
@@ -330,8 +350,10 @@ def _circulations(canon: list[MessageRecord], thread_of: dict[str, str]) -> list
                 "logged_with": next((r.logged_with for r in group if r.logged_with), None),
                 "applicant_request": next((r.applicant_request for r in group if r.applicant_request), None),
                 "advice": latest_advice.advice if latest_advice else None,
-                "topic": None,
-                "suppliers": "[]",
+                "topic": next((r.topic for r in group if r.applicant_request and r.topic), None)
+                or next((r.topic for r in group if r.topic), None),
+                "topics": _json(list(dict.fromkeys(t for r in group for t in r.topics))),
+                "suppliers": _json(list(dict.fromkeys(s for r in group for s in r.suppliers))),
                 "kinds": _json(list(dict.fromkeys(r.kind for r in group if r.kind))),
                 "message_count": len(group),
                 "thread_id": thread_of.get(group[0].key),

@@ -143,9 +143,20 @@ def search(store: Store, query: str, filters: SearchFilters | None = None, limit
         if marking and t[3] != marking:
             continue
         results.append({"log_number": t[0], "subject": t[1], "latest_date": t[2], "marking": t[3],
-                        "stance": t[4], "snippet": hit["snippet"], "score": hit["score"]})
+                        "stance": t[4], "snippet": hit["snippet"], "score": hit["score"],
+                        "similar": similar_logs(store, t[0]) if t[0] else []})
     results.sort(key=lambda r: (-r["score"], r["latest_date"] or ""), reverse=False)
     return results[:limit]
+
+
+def similar_logs(store: Store, log_number: str) -> list[dict[str, Any]]:
+    """Other logs whose applicant's request is similar to this one's, best first (either direction)."""
+    rows = store.db.execute(
+        "SELECT CASE WHEN from_log = ? THEN to_log ELSE from_log END, MAX(score) FROM log_links "
+        "WHERE kind = 'similar' AND (from_log = ? OR to_log = ?) GROUP BY 1 ORDER BY 2 DESC",
+        [log_number, log_number, log_number],
+    )
+    return [{"log_number": other, "score": round(score, 2)} for other, score in rows]
 
 
 def _one_line(text: str | None) -> str:
@@ -168,9 +179,9 @@ def thread(store: Store, log_number: str) -> dict[str, Any] | None:
         )
     ]
     links = [
-        {"from": f, "to": t, "kind": k, "evidence": e}
-        for f, t, k, e in store.db.execute(
-            "SELECT from_log, to_log, kind, evidence FROM log_links WHERE from_log = ? OR to_log = ? "
+        {"from": f, "to": t, "kind": k, "evidence": e, "score": s}
+        for f, t, k, e, s in store.db.execute(
+            "SELECT from_log, to_log, kind, evidence, MAX(score) FROM log_links WHERE from_log = ? OR to_log = ? "
             "GROUP BY from_log, to_log, kind, evidence ORDER BY date, kind",
             [log, log],
         )

@@ -107,6 +107,7 @@ def _create_derived(db: sqlite_utils.Database) -> None:
                 "applicant_request": str,
                 "advice": str,
                 "topic": str,
+                "topics": str,  # JSON list: every topic, plus supplier_technology_ncnd where it applies
                 "suppliers": str,  # JSON list
                 "body": str,  # indexed text: own text, boilerplate stripped
                 "body_original": str,  # own text as written
@@ -154,7 +155,8 @@ def _create_derived(db: sqlite_utils.Database) -> None:
         db["mentions"].create_index(["log_number"])
     if "log_links" not in names:
         db["log_links"].create(
-            {"from_log": str, "to_log": str, "kind": str, "evidence": str, "message_key": str, "date": str},
+            {"from_log": str, "to_log": str, "kind": str, "evidence": str, "message_key": str, "date": str,
+             "score": float},
             pk=("from_log", "to_log", "kind", "message_key"),
         )
         db["log_links"].create_index(["to_log"])
@@ -174,6 +176,7 @@ def _create_derived(db: sqlite_utils.Database) -> None:
                 "applicant_request": str,
                 "advice": str,
                 "topic": str,
+                "topics": str,
                 "suppliers": str,
                 "kinds": str,
                 "message_count": int,

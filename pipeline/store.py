@@ -253,6 +253,7 @@ def tree_rows(raw_sha256: str, items: list[ExtractedMessage]) -> TreeRows:
                 "applicant_request": f.sections.applicant_request,
                 "advice": f.sections.advice,
                 "topic": c["topic"],
+                "topics": _j(list(item.classification.topics)),
                 "suppliers": _j(c["suppliers"]),
                 "body": item.body_indexed,
                 "body_original": node.body_text,

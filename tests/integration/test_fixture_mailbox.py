@@ -84,7 +84,7 @@ def test_search_palantir_finds_both_logs(store_db: Path) -> None:
     logs = [r["log_number"] for r in results]
     assert {"995/24", "157/25"} <= set(logs)
     for r in results:
-        assert set(r) == {"log_number", "subject", "latest_date", "marking", "stance", "snippet", "score"}
+        assert set(r) == {"log_number", "subject", "latest_date", "marking", "stance", "snippet", "score", "similar"}
     assert "palantir" in " ".join(r["snippet"].lower() for r in results)
 
 
@@ -156,7 +156,7 @@ def test_extract_json_contract_on_seed_text() -> None:
     assert first["log_numbers"] == ["995/24"] and "1750/22" in first["referenced_log_numbers"]
     assert first["marking"] == "OFFICIAL-SENSITIVE" and first["parent"] is None
     assert items[1]["parent"] == first["message_id"]
-    assert first["topic"] is None and first["suppliers"] == []
+    assert first["topic"] == "supplier_technology" and first["suppliers"] == ["Palantir"]
 
 
 def test_status_and_console_script(store_db: Path) -> None:

@@ -1,0 +1,136 @@
+"""Measured quality on the held-out split: per-topic precision/recall/F1, primary confusions, suppliers F1.
+
+Only the 'test' split is scored, and nothing here feeds back into training or
+thresholds, so the figures are honest estimates rather than tuned ones.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from classifiers.dataset import REQUESTS_PATH, SUPPLIERS_PATH, load_examples
+from classifiers.entities import extract_suppliers
+from classifiers.topics import TopicModel, load_model
+
+
+@dataclass(frozen=True)
+class TopicMetrics:
+    topic: str
+    precision: float
+    recall: float
+    f1: float
+    support: int  # held-out examples carrying the topic
+    predicted: int
+
+
+@dataclass(frozen=True)
+class SupplierMetrics:
+    precision: float
+    recall: float
+    f1: float
+    examples: int
+    errors: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]  # (id, expected, got) where they differ
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    model_dir: str
+    examples: int
+    per_topic: tuple[TopicMetrics, ...]
+    macro_f1: float  # over topics with support in the held-out split
+    micro_f1: float
+    primary_accuracy: float
+    confusions: tuple[tuple[str, str, int], ...]  # (true primary, predicted primary, count), mistakes only
+    suppliers: SupplierMetrics | None
+    ms_per_text: float
+    rules: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return p, r, f
+
+
+def evaluate(model_dir: str | Path | None = None, data_path: str | Path | None = None,
+             suppliers_path: str | Path | None = SUPPLIERS_PATH, rules: bool = True,
+             model: TopicModel | None = None) -> EvalReport:
+    """Score the topic model on the held-out split and the supplier extractor on the labelled supplier set."""
+    m = model or load_model(model_dir)
+    tax = m.taxonomy
+    test = load_examples(data_path or REQUESTS_PATH, split="test", taxonomy=tax)
+    counts = {t: [0, 0, 0] for t in tax.ids}  # tp, fp, fn
+    confusions: Counter[tuple[str, str]] = Counter()
+    correct = 0
+    start = time.perf_counter()
+    results = [m.classify(e.text, rules=rules) for e in test]
+    ms = (time.perf_counter() - start) * 1000 / max(len(test), 1)
+    for e, r in zip(test, results, strict=True):
+        gold, got = set(e.topics), set(r.topics)
+        for t in tax.ids:
+            if t in got and t in gold:
+                counts[t][0] += 1
+            elif t in got:
+                counts[t][1] += 1
+            elif t in gold:
+                counts[t][2] += 1
+        if r.primary == e.primary:
+            correct += 1
+        else:
+            confusions[(e.primary, r.primary)] += 1
+    per_topic = []
+    for t in tax.ids:
+        tp, fp, fn = counts[t]
+        p, rc, f = _prf(tp, fp, fn)
+        per_topic.append(TopicMetrics(t, p, rc, f, tp + fn, tp + fp))
+    supported = [pt for pt in per_topic if pt.support]
+    macro = sum(pt.f1 for pt in supported) / len(supported) if supported else 0.0
+    tp, fp, fn = (sum(c[i] for c in counts.values()) for i in range(3))
+    return EvalReport(
+        model_dir=str(m.dir), examples=len(test), per_topic=tuple(per_topic), macro_f1=macro,
+        micro_f1=_prf(tp, fp, fn)[2], primary_accuracy=correct / len(test) if test else 0.0,
+        confusions=tuple((a, b, n) for (a, b), n in confusions.most_common()),
+        suppliers=evaluate_suppliers(suppliers_path) if suppliers_path else None, ms_per_text=ms, rules=rules)
+
+
+def evaluate_suppliers(path: str | Path = SUPPLIERS_PATH) -> SupplierMetrics:
+    """Micro precision/recall/F1 of extract_suppliers against hand-labelled canonical names."""
+    tp = fp = fn = 0
+    errors = []
+    lines = [json.loads(x) for x in Path(path).read_text(encoding="utf-8").splitlines() if x.strip()]
+    for d in lines:
+        gold = {s.lower() for s in d["suppliers"]}
+        got_names = extract_suppliers(d["text"])
+        got = {s.lower() for s in got_names}
+        tp += len(gold & got)
+        fp += len(got - gold)
+        fn += len(gold - got)
+        if gold != got:
+            errors.append((d["id"], tuple(d["suppliers"]), got_names))
+    p, r, f = _prf(tp, fp, fn)
+    return SupplierMetrics(p, r, f, len(lines), tuple(errors))
+
+
+def format_report(report: EvalReport) -> str:
+    """A plain-text table for `cru eval` and for notes."""
+    lines = [f"Topic model {report.model_dir}",
+             f"held-out examples: {report.examples}   keyword rules: {'on' if report.rules else 'off'}",
+             "", f"{'topic':<22}{'precision':>10}{'recall':>8}{'F1':>7}{'support':>9}{'predicted':>11}"]
+    for t in report.per_topic:
+        lines.append(f"{t.topic:<22}{t.precision:>10.2f}{t.recall:>8.2f}{t.f1:>7.2f}{t.support:>9}{t.predicted:>11}")
+    lines += ["", f"macro-F1 (topics with support): {report.macro_f1:.3f}", f"micro-F1: {report.micro_f1:.3f}",
+              f"primary topic accuracy: {report.primary_accuracy:.3f}",
+              f"speed: {report.ms_per_text:.3f} ms per request text", "", "primary confusions (true -> predicted):"]
+    lines += [f"  {a} -> {b}: {n}" for a, b, n in report.confusions] or ["  none"]
+    if report.suppliers is not None:
+        s = report.suppliers
+        lines += ["", f"suppliers ({s.examples} labelled texts): precision {s.precision:.3f} recall {s.recall:.3f} "
+                  f"F1 {s.f1:.3f}"]
+        lines += [f"  {i}: expected {list(e)} got {list(g)}" for i, e, g in s.errors]
+    return "\n".join(lines)

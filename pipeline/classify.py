@@ -1,0 +1,74 @@
+"""The classification stage: topic, suppliers and the supplier/technology NCND label per message.
+
+Runs after extraction (it reads the applicant's request, the advice and the
+stance) and before linking. The spaCy model is loaded once per process; in a
+worker pool each worker loads it from disk, so ``prepare`` must run in the
+parent first (it trains the default model if none exists yet, so two workers
+never train at once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from classifiers.entities import extract_suppliers, extract_technologies
+from classifiers.ncnd import LABEL as SUPPLIER_NCND
+from classifiers.ncnd import supplier_ncnd
+from classifiers.taxonomy import Taxonomy, load_taxonomy
+from classifiers.topics import TopicModel, load_model
+
+#: Text classified per message at most (a request is a few paragraphs; quoted boilerplate adds nothing).
+MAX_TEXT = 4000
+
+
+@dataclass(frozen=True)
+class ClassifySettings:
+    """Where the model and taxonomy are; empty strings mean the defaults. Picklable for worker processes."""
+
+    model_dir: str = ""
+    taxonomy: str = ""
+
+
+@dataclass(frozen=True)
+class Classification:
+    topic: str | None
+    topics: tuple[str, ...]
+    suppliers: tuple[str, ...]
+
+
+def _taxonomy(settings: ClassifySettings) -> Taxonomy:
+    return load_taxonomy(settings.taxonomy or None)
+
+
+def prepare(settings: ClassifySettings) -> TopicModel:
+    """Load (training on first use if needed) the topic model in this process."""
+    return load_model(settings.model_dir or None, _taxonomy(settings))
+
+
+def classify_message(subject: str, request: str | None, advice: str | None, body: str, stance: str | None,
+                     is_cru: bool, settings: ClassifySettings) -> Classification:
+    """Topic and suppliers of one message; mail that is not CRU mail is left unclassified.
+
+    The topic is read from the applicant's request when there is one (that is
+    what officers compare), else from the subject and the start of the body.
+    """
+    if not is_cru and not request:
+        return Classification(None, (), ())
+    text = request if request else f"{subject}\n{body[:MAX_TEXT]}"
+    result = prepare(settings).classify(text[:MAX_TEXT])
+    named = "\n".join(t for t in (subject, request or "", (advice or "")[:MAX_TEXT]) if t)
+    # `suppliers` holds suppliers/products and generic technologies (drone, ANPR ...): both are what
+    # a request asks about and what officers browse by.
+    suppliers = tuple(dict.fromkeys([*extract_suppliers(named), *extract_technologies(named)]))
+    topics = list(result.topics) or [result.primary]
+    conditional_ncnd = stance == "conditional" and "ncnd" in (advice or body).lower()
+    if supplier_ncnd(topics, suppliers, stance, conditional_with_ncnd=conditional_ncnd):
+        topics.append(SUPPLIER_NCND)
+    return Classification(result.primary, tuple(dict.fromkeys(topics)), suppliers)
+
+
+def model_description(settings: ClassifySettings) -> str:
+    model = prepare(settings)
+    directory = getattr(model, "model_dir", None)
+    return str(Path(directory)) if directory else "in-memory model"

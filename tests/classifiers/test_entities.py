@@ -1,0 +1,62 @@
+"""Supplier extraction: gazetteer normalisation, organisation patterns and the stop list."""
+
+from __future__ import annotations
+
+import pytest
+
+from classifiers.entities import extract_entities, extract_suppliers, extract_technologies
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("use of services provided by Palantir Technologies UK Ltd", ("Palantir",)),
+    ("a contract with the company Palantir Technologies, and later PALANTIR again", ("Palantir",)),
+    ("software by Palantir, bought via a third party (for instance, Capgemini) and built with Oracle",
+     ("Palantir", "Capgemini", "Oracle")),
+    ("Do you use GrayKey, XRY or a Cellebrite UFED?", ("Magnet Forensics", "MSAB", "Cellebrite")),
+    ("NeoFace from NEC, Amazon Rekognition, data on AWS", ("NEC", "Amazon Web Services")),
+    ("Clearview AI and PimEyes", ("Clearview AI", "PimEyes")),
+])
+def test_gazetteer_names_are_normalised_in_order_of_first_appearance(text, expected):
+    assert extract_suppliers(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Has the force bought software by Zephyr Analytics or services provided by Northwind Data Systems?",
+     ("Zephyr Analytics", "Northwind Data Systems")),
+    ("a contract with Acme Vision Technologies UK Ltd", ("Acme Vision Technologies",)),
+    ("payments to Harbour Forensics Limited", ("Harbour Forensics",)),
+    ("Does Quantix Solutions Ltd supply the force?", ("Quantix Solutions",)),
+])
+def test_unknown_suppliers_are_caught_by_patterns(text, expected):
+    assert extract_suppliers(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "under the Freedom of Information Act 2000",
+    "guidance from the National Police Chiefs' Council and the National Police Chiefs Council",
+    "a complaint to the Information Commissioner",
+    "a recent contract with Leicestershire police was published on Contracts Finder",
+    "data provided by West Midlands Police to the Home Office",
+    "Section 24(2) National Security and Section 31(3) Law Enforcement",
+    "Harris said the drone was lost; the aws of the case are unclear",
+])
+def test_stop_list_and_ambiguous_words_are_not_suppliers(text):
+    assert extract_suppliers(text) == ()
+
+
+def test_technologies_are_kept_apart_from_suppliers():
+    text = "Live facial recognition, body-worn cameras, drones and UAVs, an IMSI catcher and ANPR"
+    assert extract_technologies(text) == ("live facial recognition", "body-worn video", "drone", "IMSI catcher", "ANPR")
+    assert extract_suppliers(text) == ()
+
+
+def test_entities_carry_offsets_and_kinds():
+    text = "We use GrayKey."
+    (ent,) = extract_entities(text)
+    assert (ent.name, ent.kind, ent.supplier) == ("GrayKey", "product", "Magnet Forensics")
+    assert text[ent.start_char:ent.end_char] == "GrayKey"
+
+
+def test_seed_requests_name_palantir(request_995_24, request_157_25):
+    assert extract_suppliers(request_995_24) == ("Palantir",)
+    assert extract_suppliers(request_157_25) == ("Palantir",)

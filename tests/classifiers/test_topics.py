@@ -1,0 +1,77 @@
+"""The topic model: data integrity, load/predict on real seed text, reproducibility, evaluation."""
+
+from __future__ import annotations
+
+import json
+
+from classifiers.dataset import REQUESTS_PATH, SUPPLIERS_PATH, load_examples, split_for
+from classifiers.evaluate import evaluate, format_report
+from classifiers.taxonomy import load_taxonomy
+from classifiers.topics import TopicResult, fit_pipeline, load_model
+
+
+def test_dataset_is_valid_and_split_is_the_stored_hash():
+    examples = load_examples()
+    assert len(examples) >= 200
+    assert all(e.split == split_for(e.id) for e in examples)
+    test = [e for e in examples if e.split == "test"]
+    assert 0.15 < len(test) / len(examples) < 0.35
+    assert all(e.provenance and e.source for e in examples)
+    for tid in load_taxonomy().ids:
+        assert sum(tid in e.topics for e in examples) >= 15, tid
+
+
+def test_supplier_set_has_provenance():
+    rows = [json.loads(x) for x in SUPPLIERS_PATH.read_text().splitlines() if x.strip()]
+    assert len(rows) >= 30
+    assert all({"id", "text", "suppliers", "source", "provenance"} <= set(r) for r in rows)
+
+
+def test_model_dir_records_its_inputs(model_dir):
+    meta = json.loads((model_dir / "meta.json").read_text())
+    assert meta["seed"] == 0 and meta["split"] == "train"
+    assert meta["taxonomy_sha256"] == load_taxonomy().sha256
+    assert model_dir.name.startswith("topics-v1-")
+    assert meta["train_examples"] == len(load_examples(REQUESTS_PATH, split="train"))
+
+
+def test_load_model_is_cached(model_dir, model):
+    assert load_model(model_dir) is model
+
+
+def test_seed_requests_are_supplier_technology(model, request_995_24, request_157_25):
+    for text in (request_995_24, request_157_25):
+        result = model.classify(text)
+        assert isinstance(result, TopicResult)
+        assert result.primary == "supplier_technology"
+        assert result.topics[0] == result.primary
+        assert set(result.labels) == set(load_taxonomy().ids)
+
+
+def test_drone_request_is_vehicles_equipment(model):
+    text = ("Please tell me how many drones (unmanned aerial vehicles) your force owns, the make and model of each, "
+            "and how many hours they flew last year.")
+    assert model.classify(text).primary == "vehicles_equipment"
+
+
+def test_empty_text_falls_back_to_other(model):
+    result = model.classify("")
+    assert result.primary in result.topics
+
+
+def test_training_is_reproducible():
+    tax = load_taxonomy()
+    train = load_examples(split="train", taxonomy=tax)[:60]
+    probe = [e.text for e in load_examples(split="test", taxonomy=tax)[:10]]
+    a, b = fit_pipeline(train, tax, seed=3, epochs=3), fit_pipeline(train, tax, seed=3, epochs=3)
+    assert [a(t.lower()).cats for t in probe] == [b(t.lower()).cats for t in probe]
+
+
+def test_evaluation_reports_every_topic(model):
+    report = evaluate(model=model)
+    assert {m.topic for m in report.per_topic} == set(load_taxonomy().ids)
+    assert report.examples == len(load_examples(split="test"))
+    assert 0.0 <= report.macro_f1 <= 1.0
+    assert report.suppliers is not None and report.suppliers.f1 >= 0.9
+    text = format_report(report)
+    assert "macro-F1" in text and "supplier_technology" in text
