@@ -16,6 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from config.mail import DigestSettings, SmtpSettings, parse_digest_sections
+
 ENV_PREFIX = "CRU_"
 
 
@@ -123,6 +125,8 @@ class Config:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     classify: ClassifyConfig = field(default_factory=ClassifyConfig)
     accounts: tuple[AccountConfig, ...] = ()
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    digest: DigestSettings = field(default_factory=DigestSettings)
     #: Where the settings came from, for `cru status` and error messages.
     source: str = "default"
 
@@ -138,6 +142,8 @@ _SECTIONS: dict[str, type] = {"store": StoreConfig, "ingest": IngestConfig, "sea
                               "schedule": ScheduleConfig, "logging": LoggingConfig, "classify": ClassifyConfig}
 #: Arrays of tables ([[accounts]]): a file's list replaces the default's, it is not merged item by item.
 _ARRAYS: dict[str, type] = {"accounts": AccountConfig}
+#: Validated by config.mail.parse_digest_sections (which names any bad key).
+_DIGEST_SECTIONS = ("smtp", "digest")
 
 
 def resolve_path(value: str) -> Path:
@@ -201,6 +207,11 @@ def _coerce(section: str, key: str, expected: Any, value: Any, origin: str, brac
 
 def _merge(raw: dict[str, Any], data: dict[str, Any], origin: str) -> None:
     for section, values in data.items():
+        if section in _DIGEST_SECTIONS:
+            if not isinstance(values, dict):
+                raise ConfigError(f"{origin}: [{section}] must be a table")
+            raw.setdefault(section, {}).update(values)
+            continue
         if section in _ARRAYS:
             raw[section] = _array(section, values, origin)
             continue
@@ -278,10 +289,10 @@ def _check_account(a: dict[str, Any], i: int, origin: str) -> AccountConfig:
 def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for name, value in environ.items():
-        if not name.startswith(ENV_PREFIX) or name in {"CRU_CONFIG", "CRU_DB"}:
+        if not name.startswith(ENV_PREFIX) or name in {"CRU_CONFIG", "CRU_DB", "CRU_SMTP_PASSWORD"}:
             continue
         rest = name[len(ENV_PREFIX):].lower()
-        for section in _SECTIONS:
+        for section in (*_SECTIONS, *_DIGEST_SECTIONS):
             if rest.startswith(section + "_"):
                 out.setdefault(section, {})[rest[len(section) + 1:]] = value
                 break
@@ -322,7 +333,11 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
     bad = [a.name for a in accounts if "/" in a.name or ";" in a.name]
     if bad:
         raise ConfigError(f"{source}: [[accounts]] name must not contain '/' or ';', got {bad[0]!r}")
-    cfg = Config(**sections, accounts=accounts, source=source)
+    try:
+        smtp, digest = parse_digest_sections({k: raw.get(k, {}) for k in _DIGEST_SECTIONS})
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    cfg = Config(**sections, accounts=accounts, smtp=smtp, digest=digest, source=source)
     if cfg.ingest.max_depth < 1:
         raise ConfigError(f"{source}: [ingest] max_depth must be at least 1")
     if cfg.schedule.poll_interval_seconds < 1:

@@ -20,6 +20,7 @@ from parsers.dispatch import ParseLimits, parse_mail
 from parsers.errors import ParseError
 from pipeline import checkpoints, queries
 from pipeline.classify import ClassifySettings
+from pipeline.digest.cli import digest as digest_cmd
 from pipeline.extract import extract_tree
 from pipeline.ingest import IngestOptions, ingest, rebuild, reclassify
 from pipeline.sources.base import RawMail, SourceProblem
@@ -450,6 +451,9 @@ def reclassify_cmd(obj: Ctx, quiet: bool) -> None:
                 changed = reclassify(store, obj.options(),
                                      lambda done, total: progress.update(task, completed=done, total=total))
     out.print(f"reclassified: {changed} messages changed", markup=False)
+
+
+cli.add_command(digest_cmd)
 
 
 def main() -> None:

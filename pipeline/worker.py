@@ -28,6 +28,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from config.loader import Config, LoggingConfig
+from pipeline.digest.job import schedule_digest
 from pipeline.ingest import IngestOptions
 from pipeline.poll import Poller, PollResult
 from pipeline.store import Store
@@ -178,6 +179,8 @@ class Worker:
         )
         self.scheduler.add_job(self.poll_job, "interval", seconds=s.poll_interval_seconds, id="poll",
                                name="poll mailboxes", next_run_time=datetime.now(UTC))
+        # The weekly digest joins the same scheduler (a no-op when no [digest] recipients are configured).
+        schedule_digest(self.scheduler, self.db, config.smtp, config.digest)
 
     def poll_job(self) -> None:
         """One poll pass; never raises (an exception in a job would only be logged by APScheduler)."""
