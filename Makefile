@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv demo test lint bench
+.PHONY: venv demo digest-demo test lint bench
 
 $(BIN)/cru: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -18,6 +18,14 @@ demo: venv
 	$(BIN)/cru ingest
 	$(BIN)/cru search palantir
 	$(BIN)/cru thread 995/24
+
+# The weekly digest of the fixture weeks, previewed (not sent) as the full police.uk copy and as the
+# withheld copy a recipient outside caveat_domains would get.
+digest-demo: venv
+	$(BIN)/cru ingest --quiet
+	$(BIN)/cru digest --week 2024-W50 --preview --as foi-team@force.police.uk
+	$(BIN)/cru digest --week 2025-W13 --preview --as foi-team@force.police.uk
+	$(BIN)/cru digest --week 2025-W13 --preview --as analyst@partner.example.org
 
 lint: venv
 	$(BIN)/ruff check .
