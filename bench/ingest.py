@@ -21,7 +21,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from fixtures.generate import generate_corpus  # noqa: E402
-from pipeline.ingest import ingest  # noqa: E402
+from pipeline.classify import ClassifySettings, prepare  # noqa: E402
+from pipeline.ingest import IngestOptions, ingest  # noqa: E402
 from pipeline.sources.local import LocalSource  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 
@@ -32,6 +33,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--keep", type=Path, help="directory to keep the corpus and store in")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the median is printed")
+    ap.add_argument("--no-classify", action="store_true", help="also time ingest without topic/supplier "
+                    "classification, to show what classification adds")
     args = ap.parse_args()
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="cru-bench-"))
@@ -58,18 +61,21 @@ def main() -> None:
 
     db = work / "bench.db"
 
-    def end_to_end() -> tuple[float, object]:
+    def end_to_end(options: IngestOptions) -> tuple[float, object]:
         for suffix in ("", "-wal", "-shm"):
             Path(str(db) + suffix).unlink(missing_ok=True)
         t0 = time.perf_counter()
         with Store(db) as store:
-            report = ingest(store, LocalSource([corpus]))
+            report = ingest(store, LocalSource([corpus]), options)
         return time.perf_counter() - t0, report
 
-    bare_runs, e2e_runs = [], []
-    for _ in range(args.repeat):  # interleaved, so background load hits both alike
+    prepare(ClassifySettings())  # train the default model once, outside the timings
+    bare_runs, e2e_runs, plain_runs = [], [], []
+    for _ in range(args.repeat):  # interleaved, so background load hits all alike
         bare_runs.append(bare())
-        e2e_runs.append(end_to_end())
+        if args.no_classify:
+            plain_runs.append(end_to_end(IngestOptions(classify=None))[0])
+        e2e_runs.append(end_to_end(IngestOptions()))
     bare_s = statistics.median(bare_runs)
     e2e_s = statistics.median(t for t, _ in e2e_runs)
     report = e2e_runs[-1][1]
@@ -86,6 +92,10 @@ def main() -> None:
     print(f"cru ingest end to end  : {e2e_rate:8.1f} messages/s ({e2e_s:.2f}s; new {report.new}, "
           f"duplicates {report.duplicates}, quarantined {report.quarantined})")
     print(f"ratio end-to-end/bare  : {e2e_rate / bare_rate:8.2f} (aim >= 0.50)")
+    if plain_runs:
+        plain_s = statistics.median(plain_runs)
+        print(f"without classification : {report.messages / plain_s:8.1f} messages/s ({plain_s:.2f}s); "
+              f"classification adds {100 * (e2e_s - plain_s) / plain_s:.0f}% (aim <= 25%)")
     print(f"re-ingest (all known)  : {again.messages / reingest_s:8.1f} messages/s ({reingest_s:.2f}s; "
           f"new {again.new})")
     print(f"store size             : {db.stat().st_size / 1e6:.1f} MB")

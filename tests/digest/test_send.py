@@ -53,7 +53,8 @@ def test_due_weeks_are_sent_once_with_the_right_views(store: Store, smtp_setting
         assert "POLICE EYES ONLY" not in m["Subject"] + t + h and "995/24" not in t + h
     assert "items on 1 log were withheld" in bodies(partner)[0]
     ledger = {(r.week, r.recipient): r for r in Ledger(store).rows()}
-    assert ledger[("2024-W50", POLICE)].message_id == police["Message-ID"]
+    # (a long Message-ID may be folded in transit: compare the id itself)
+    assert ledger[("2024-W50", POLICE)].message_id == police["Message-ID"].strip()
     assert ledger[("2024-W50", PARTNER)].view == "withheld" and ledger[("2024-W50", PARTNER)].marking == "OFFICIAL"
     # a second run sends nothing
     assert send_due_digests(store, smtp_settings, digest_settings, MONDAY_AFTER_W50) == []
