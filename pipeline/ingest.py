@@ -289,10 +289,23 @@ def _resume_pending(store: Store, deriver: _Deriver) -> int:
     return len(pending)
 
 
-def relink(store: Store, similarity_threshold: float = 0.3) -> None:
-    """Recompute threads, copies, log links (similar ones too) and circulations over the whole store."""
+def relink(store: Store, similarity_threshold: float = 0.3, reuse_similar: bool = True) -> None:
+    """Recompute threads, copies, log links (similar ones too) and circulations over the whole store.
+
+    Similar links are reused when no circulation's request changed, unless ``reuse_similar``
+    is False (after a threshold, model or taxonomy change).
+    """
     records = load_records(store)
-    result = link(records, similarity_threshold)
+    previous_requests = dict(store.db.execute(
+        "SELECT log_number, applicant_request FROM circulations WHERE applicant_request IS NOT NULL"
+    ).fetchall())
+    previous_links = [
+        dict(zip(("from_log", "to_log", "kind", "evidence", "message_key", "date", "score"), row, strict=True))
+        for row in store.db.execute(
+            "SELECT from_log, to_log, kind, evidence, message_key, date, score FROM log_links WHERE kind = 'similar'"
+        )
+    ]
+    result = link(records, similarity_threshold, (previous_requests, previous_links) if reuse_similar else None)
     with store.transaction():
         store.apply_links(result)
 
@@ -382,5 +395,5 @@ def reclassify(store: Store, options: IngestOptions | None = None,
                 changed += 1
         if progress:
             progress(min(start + BATCH, len(rows)), len(rows))
-    relink(store, options.similarity_threshold)
+    relink(store, options.similarity_threshold, reuse_similar=False)
     return changed

@@ -83,6 +83,8 @@ def _is_generic(norm_subject: str) -> bool:
 
 
 _RELATION_RANK = {"root": 0, "attached": 1, "quoted": 2}
+#: Similar earlier requests linked per circulation (the best ones).
+MAX_SIMILAR = 5
 #: References beyond this many (newest kept) are ignored: a hostile header must not cost more.
 _MAX_REFERENCES = 100
 
@@ -163,8 +165,14 @@ class _Components:
         return True
 
 
-def link(records: list[MessageRecord], similarity_threshold: float = 0.3) -> LinkResult:
-    """Compute threads, copies, log links and circulations for the whole store."""
+def link(records: list[MessageRecord], similarity_threshold: float = 0.3,
+         previous_similar: tuple[dict[str, str], list[dict[str, Any]]] | None = None) -> LinkResult:
+    """Compute threads, copies, log links and circulations for the whole store.
+
+    ``previous_similar`` is (the requests the last similar links were computed from,
+    those links): when no circulation's request changed they are reused, because
+    similarity is the costliest step and most polls bring replies, not new requests.
+    """
     result = LinkResult()
     result.copy_of = find_copies(records)
     canon = [r for r in records if r.key not in result.copy_of]
@@ -268,7 +276,11 @@ def link(records: list[MessageRecord], similarity_threshold: float = 0.3) -> Lin
             for log in r.about:
                 _add_link(result, r, log, "update", f"update {r.subject!r} of {_day(r.date)}")
     result.circulations = _circulations(canon, result.thread_of)
-    result.links.extend(similar_links(result.circulations, similarity_threshold))
+    requests = {c["log_number"]: c["applicant_request"] for c in result.circulations if c["applicant_request"]}
+    if previous_similar is not None and previous_similar[0] == requests:
+        result.links.extend(previous_similar[1])
+    else:
+        result.links.extend(similar_links(result.circulations, similarity_threshold))
     return result
 
 
@@ -278,12 +290,18 @@ def similar_links(circulations: list[dict[str, Any]], threshold: float) -> list[
     if len(docs) < 2:
         return []
     first = {c["log_number"]: (c["first_date"] or "", c["log_number"]) for c in circulations}
-    links = []
+    best: dict[str, list[tuple[float, str]]] = defaultdict(list)
     for a, b, score in SimilarityIndex(docs).pairs(threshold):
         newer, older = (a, b) if first[a] >= first[b] else (b, a)
-        links.append({"from_log": newer, "to_log": older, "kind": "similar",
-                      "evidence": f"similar request (score {score:.2f})", "message_key": "",
-                      "date": first[newer][0] or None, "score": round(score, 4)})
+        best[newer].append((score, older))
+    links = []
+    for newer, candidates in best.items():
+        # The few most similar earlier requests are what an officer reads; a topic with hundreds of
+        # look-alike requests must not turn into hundreds of links per circulation.
+        for score, older in sorted(candidates, key=lambda c: (-c[0], c[1]))[:MAX_SIMILAR]:
+            links.append({"from_log": newer, "to_log": older, "kind": "similar",
+                          "evidence": f"similar request (score {score:.2f})", "message_key": "",
+                          "date": first[newer][0] or None, "score": round(score, 4)})
     return links
 
 
