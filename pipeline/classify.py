@@ -9,10 +9,11 @@ never train at once).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from classifiers.entities import extract_suppliers, extract_technologies
+from classifiers.entities import extract_entities
 from classifiers.ncnd import LABEL as SUPPLIER_NCND
 from classifiers.ncnd import supplier_ncnd
 from classifiers.taxonomy import Taxonomy, load_taxonomy
@@ -20,6 +21,8 @@ from classifiers.topics import TopicModel, load_model
 
 #: Text classified per message at most (a request is a few paragraphs; quoted boilerplate adds nothing).
 MAX_TEXT = 4000
+#: Advice read for supplier names at most: the names come first; long forms of words only repeat them.
+MAX_ADVICE_FOR_SUPPLIERS = 1500
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,13 @@ def _taxonomy(settings: ClassifySettings) -> Taxonomy:
     return load_taxonomy(settings.taxonomy or None)
 
 
+@functools.lru_cache(maxsize=4)
 def prepare(settings: ClassifySettings) -> TopicModel:
-    """Load (training on first use if needed) the topic model in this process."""
+    """Load (training on first use if needed) the topic model in this process, once per settings.
+
+    Cached here because finding the model hashes the training data and reads the taxonomy file:
+    far too slow to repeat for every message.
+    """
     return load_model(settings.model_dir or None, _taxonomy(settings))
 
 
@@ -57,10 +65,12 @@ def classify_message(subject: str, request: str | None, advice: str | None, body
         return Classification(None, (), ())
     text = request if request else f"{subject}\n{body[:MAX_TEXT]}"
     result = prepare(settings).classify(text[:MAX_TEXT])
-    named = "\n".join(t for t in (subject, request or "", (advice or "")[:MAX_TEXT]) if t)
+    named = "\n".join(t for t in (subject, (request or "")[:MAX_TEXT], (advice or "")[:MAX_ADVICE_FOR_SUPPLIERS]) if t)
     # `suppliers` holds suppliers/products and generic technologies (drone, ANPR ...): both are what
-    # a request asks about and what officers browse by.
-    suppliers = tuple(dict.fromkeys([*extract_suppliers(named), *extract_technologies(named)]))
+    # a request asks about and what officers browse by. One spaCy pass finds both.
+    entities = extract_entities(named)
+    names = [e.supplier for e in entities if e.supplier] + [e.name for e in entities if e.kind == "technology"]
+    suppliers = tuple(dict.fromkeys(names))
     topics = list(result.topics) or [result.primary]
     conditional_ncnd = stance == "conditional" and "ncnd" in (advice or body).lower()
     if supplier_ncnd(topics, suppliers, stance, conditional_with_ncnd=conditional_ncnd):

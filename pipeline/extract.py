@@ -99,8 +99,10 @@ def extract_tree(
                 f"{a.filename}\n{a.text}" for a in node.attachments if a.text and not a.is_message
             ),
         )
-        if classify is not None:
-            s = fields_.sections
+        s = fields_.sections
+        # Quoted/attached messages without a request or advice add nothing to classify (and are
+        # mostly copies of stored messages): skipping them keeps classification off the hot path.
+        if classify is not None and (s.applicant_request or s.advice or node.relation == "root"):
             item.classification = classify_message(
                 node.subject, s.applicant_request, s.advice, node.body_text, fields_.stance,
                 bool(fields_.log_numbers.about), classify,
