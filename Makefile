@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv demo digest-demo test lint bench
+.PHONY: venv demo digest-demo web-demo test lint bench
 
 $(BIN)/cru: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,13 @@ digest-demo: venv
 	$(BIN)/cru digest --week 2024-W50 --preview --as foi-team@force.police.uk
 	$(BIN)/cru digest --week 2025-W13 --preview --as foi-team@force.police.uk
 	$(BIN)/cru digest --week 2025-W13 --preview --as analyst@partner.example.org
+
+# The officers' web app on the embedded default store: asks for a password for the account
+# "officer" (12+ characters), then serves http://127.0.0.1:8080/ until Ctrl-C.
+web-demo: venv
+	$(BIN)/cru ingest --quiet
+	$(BIN)/cru user list | grep -qx officer || $(BIN)/cru user add officer
+	$(BIN)/cru serve
 
 lint: venv
 	$(BIN)/ruff check .

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from config.mail import DigestSettings, SmtpSettings, parse_digest_sections
+from config.web import WebSettings, parse_web_section
 
 ENV_PREFIX = "CRU_"
 
@@ -127,6 +128,7 @@ class Config:
     accounts: tuple[AccountConfig, ...] = ()
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     digest: DigestSettings = field(default_factory=DigestSettings)
+    web: WebSettings = field(default_factory=WebSettings)
     #: Where the settings came from, for `cru status` and error messages.
     source: str = "default"
 
@@ -142,8 +144,8 @@ _SECTIONS: dict[str, type] = {"store": StoreConfig, "ingest": IngestConfig, "sea
                               "schedule": ScheduleConfig, "logging": LoggingConfig, "classify": ClassifyConfig}
 #: Arrays of tables ([[accounts]]): a file's list replaces the default's, it is not merged item by item.
 _ARRAYS: dict[str, type] = {"accounts": AccountConfig}
-#: Validated by config.mail.parse_digest_sections (which names any bad key).
-_DIGEST_SECTIONS = ("smtp", "digest")
+#: Validated by their own modules (config.mail, config.web), which name any bad key.
+_DIGEST_SECTIONS = ("smtp", "digest", "web")
 
 
 def resolve_path(value: str) -> Path:
@@ -334,10 +336,11 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
     if bad:
         raise ConfigError(f"{source}: [[accounts]] name must not contain '/' or ';', got {bad[0]!r}")
     try:
-        smtp, digest = parse_digest_sections({k: raw.get(k, {}) for k in _DIGEST_SECTIONS})
+        smtp, digest = parse_digest_sections({k: raw.get(k, {}) for k in ("smtp", "digest")})
+        web = parse_web_section({"web": raw.get("web", {})})
     except ValueError as exc:
         raise ConfigError(f"{source}: {exc}") from None
-    cfg = Config(**sections, accounts=accounts, smtp=smtp, digest=digest, source=source)
+    cfg = Config(**sections, accounts=accounts, smtp=smtp, digest=digest, web=web, source=source)
     if cfg.ingest.max_depth < 1:
         raise ConfigError(f"{source}: [ingest] max_depth must be at least 1")
     if cfg.schedule.poll_interval_seconds < 1:

@@ -26,6 +26,7 @@ from pipeline.ingest import IngestOptions, ingest, rebuild, reclassify
 from pipeline.sources.base import RawMail, SourceProblem
 from pipeline.sources.local import LocalSource
 from pipeline.store import Store, StoreError, sha256_hex
+from pipeline.web.cli import COMMANDS as web_commands
 
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False, soft_wrap=True)
@@ -454,6 +455,8 @@ def reclassify_cmd(obj: Ctx, quiet: bool) -> None:
 
 
 cli.add_command(digest_cmd)
+for _command in web_commands:  # serve, user, token, audit
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -276,18 +276,24 @@ def _thread_hits(store: Store, query: str, filters: SearchFilters) -> dict[str, 
         return hits
     try:
         rows = store.db.execute(
-            "SELECT m.thread_id, -bm25(messages_fts) AS s, "
-            f"snippet(messages_fts, -1, '{MARK_START}', '{MARK_END}', ' … ', 16) FROM messages_fts "
+            "SELECT m.thread_id, -bm25(messages_fts) AS s, messages_fts.rowid FROM messages_fts "
             "JOIN messages m ON m.rowid = messages_fts.rowid "
             f"WHERE messages_fts MATCH ? {'AND ' + where if where else ''} ORDER BY s DESC LIMIT 2000",
             [_fts_query(query), *params],
         ).fetchall()
     except sqlite3.OperationalError as exc:
         raise SearchError(f"bad search syntax in {query!r}: {exc}") from None
-    for thread_id, score, snippet in rows:
-        if thread_id not in hits:
-            hits[thread_id] = {"score": round(float(score), 4), "snippet": _one_line(snippet)}
+    for thread_id, score, rowid in rows:
+        if thread_id not in hits:  # the snippet is made later, only for the rows a page shows (it is costly)
+            hits[thread_id] = {"score": round(float(score), 4), "snippet": None, "rowid": rowid}
     return hits
+
+
+def _snippet(store: Store, query: str, rowid: int) -> str:
+    row = store.db.execute(
+        f"SELECT snippet(messages_fts, -1, '{MARK_START}', '{MARK_END}', ' … ', 16) FROM messages_fts "
+        "WHERE messages_fts MATCH ? AND rowid = ?", [_fts_query(query), rowid]).fetchone()
+    return _one_line(row[0] if row else "")
 
 
 _IN_THREADS = "thread_id IN (SELECT value FROM json_each(?))"
@@ -370,6 +376,8 @@ def search_threads(store: Store, query: str, filters: SearchFilters | None = Non
     shown = results[(page - 1) * per_page: page * per_page]
     for r in shown:
         r["similar"] = similar_logs(store, r["log_number"]) if r["log_number"] else []
+        if r["snippet"] is None:
+            r["snippet"] = _snippet(store, query, hits[r["thread_id"]]["rowid"])
     return SearchPage(results=shown, total=len(results), page=page, per_page=per_page, facets=counts)
 
 

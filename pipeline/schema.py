@@ -12,8 +12,9 @@ import sqlite_utils
 
 SCHEMA_VERSION = 1
 
-#: (poll_status and digest_ledger are created by their own modules and are primary too.)
-PRIMARY_TABLES = ("raw_mail", "raw_sources", "checkpoints", "meta", "poll_status", "digest_ledger")
+#: (poll_status, digest_ledger and the web app's tables are created by their own modules; primary too.)
+PRIMARY_TABLES = ("raw_mail", "raw_sources", "checkpoints", "meta", "poll_status", "digest_ledger",
+                  "users", "api_tokens", "audit_log", "web_secrets")
 DERIVED_TABLES = (
     "messages",
     "attachments",

@@ -48,7 +48,12 @@ def read_store() -> ReadOnlyStore:
 
 
 def client_ip() -> str:
-    return request.remote_addr or ""
+    """The client's address: the peer, or the address a trusted reverse proxy appended to X-Forwarded-For."""
+    peer = request.remote_addr or ""
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and auth.from_trusted_proxy(peer, ctx().settings.trusted_proxies):
+        return forwarded.split(",")[-1].strip()[:64] or peer
+    return peer
 
 
 def is_https() -> bool:

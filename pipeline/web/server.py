@@ -13,4 +13,6 @@ from waitress import create_server
 
 def make_server(app: Any, host: str, port: int, threads: int = 8) -> Any:
     """A bound server (port 0 picks a free one; read it from ``.effective_port``); ``.run()`` serves."""
-    return create_server(app, host=host, port=port, threads=threads, ident="cru", clear_untrusted_proxy_headers=True)
+    # Forwarded headers reach the app, which believes them only from [web] trusted_proxies (app.is_https/client_ip).
+    return create_server(app, host=host, port=port, threads=threads, ident="cru",
+                         clear_untrusted_proxy_headers=False)

@@ -124,7 +124,6 @@ def search() -> Any:
     html = render_template(
         "search.html", q=q, sort=sort, result=result, error=error, marking=marking, caveats=caveats,
         active=active, state=state, url=lambda **kw: _url(state, **kw),
-        facet_param={"force": "force", **{n: n for n in queries.FACET_NAMES}},
     )
     return html, 400 if error else 200
 
