@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from config.values import section_values
+
 SECURITY_MODES = ("tls", "starttls", "none")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -114,47 +116,6 @@ _SMTP_KEYS = {"host": str, "port": int, "security": str, "username": str, "passw
 _DIGEST_KEYS = {"recipients": list, "caveat_domains": list, "unrestricted": list, "day": str, "time": str,
                 "timezone": str, "base_url": str, "working_day_warning": int, "working_day_limit": int,
                 "awaiting_max_age": int, "start_week": str}
-
-
-def _coerce(section: str, key: str, kind: type, value: Any) -> Any:
-    """Accept TOML values and the strings of CRU_<SECTION>_<KEY> environment overrides."""
-    name = f"[{section}] {key}"
-    if kind is str:
-        if not isinstance(value, str):
-            raise ValueError(f"{name}: must be a string, got {value!r}")
-        return value.strip()
-    if kind is int:
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"{name}: must be a non-negative integer, got {value!r}")
-        return value
-    if kind is float:
-        if isinstance(value, str):
-            try:
-                value = float(value.strip())
-            except ValueError:
-                raise ValueError(f"{name}: must be a number, got {value!r}") from None
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ValueError(f"{name}: must be a non-negative number, got {value!r}")
-        return float(value)
-    if isinstance(value, str):  # an environment override: comma-separated
-        value = [v for v in value.split(",") if v.strip()]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"{name}: must be a list of strings, got {value!r}")
-    return tuple(v.strip() for v in value if v.strip())
-
-
-def _section(data: dict[str, Any], section: str, keys: dict[str, type]) -> dict[str, Any]:
-    values = data.get(section) or {}
-    if not isinstance(values, dict):
-        raise ValueError(f"[{section}]: must be a table")
-    out = {}
-    for key, value in values.items():
-        if key not in keys:
-            raise ValueError(f"[{section}] {key}: unknown key (known: {', '.join(keys)})")
-        out[key] = _coerce(section, key, keys[key], value)
-    return out
 
 
 def address_of(entry: str, key: str) -> str:
@@ -286,6 +247,6 @@ def parse_digest_sections(data: dict[str, Any]) -> tuple[SmtpSettings, DigestSet
     Other sections are ignored (the main loader owns them). Raises ValueError
     naming the key at fault.
     """
-    digest = _check_digest(_section(data, "digest", _DIGEST_KEYS))
-    smtp = _check_smtp(_section(data, "smtp", _SMTP_KEYS), needed=bool(digest.recipients))
+    digest = _check_digest(section_values(data, "digest", _DIGEST_KEYS))
+    smtp = _check_smtp(section_values(data, "smtp", _SMTP_KEYS), needed=bool(digest.recipients))
     return smtp, digest

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from config.values import section_values
+
 #: "auto": the session cookie is Secure when the request came over https (directly or from a trusted proxy).
 COOKIE_MODES = ("auto", "always", "never")
 _HEADER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$")
@@ -46,26 +48,6 @@ class WebSettings:
 _KEYS: dict[str, type] = {"host": str, "port": int, "secure_cookies": str, "session_hours": int,
                           "login_max_attempts": int, "login_window_seconds": int, "trusted_user_header": str,
                           "trusted_proxies": list, "page_size": int, "threads": int}
-
-
-def _coerce(key: str, kind: type, value: Any) -> Any:
-    """Accept TOML values and the strings of CRU_WEB_<KEY> environment overrides."""
-    name = f"[web] {key}"
-    if kind is str:
-        if not isinstance(value, str):
-            raise ValueError(f"{name}: must be a string, got {value!r}")
-        return value.strip()
-    if kind is int:
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"{name}: must be a non-negative integer, got {value!r}")
-        return value
-    if isinstance(value, str):  # an environment override: comma-separated
-        value = [v for v in value.split(",") if v.strip()]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"{name}: must be a list of strings, got {value!r}")
-    return tuple(v.strip() for v in value if v.strip())
 
 
 def _check(s: WebSettings) -> WebSettings:
@@ -107,12 +89,4 @@ def parse_web_section(data: dict[str, Any]) -> WebSettings:
     ``data`` is the whole document, as for ``config.mail.parse_digest_sections``.
     Raises ValueError naming the key at fault.
     """
-    values = data.get("web") or {}
-    if not isinstance(values, dict):
-        raise ValueError("[web]: must be a table")
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if key not in _KEYS:
-            raise ValueError(f"[web] {key}: unknown key (known: {', '.join(_KEYS)})")
-        out[key] = _coerce(key, _KEYS[key], value)
-    return _check(WebSettings(**out))
+    return _check(WebSettings(**section_values(data, "web", _KEYS)))
