@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import lru_cache
@@ -55,13 +56,19 @@ def stem(word: str) -> str:
     return word
 
 
-def tokens(text: str, suppliers: bool = True) -> list[str]:
-    """Stemmed content words of a request (plus sup:<canonical supplier> tokens)."""
+def tokens(text: str, suppliers: bool = True, known_suppliers: Sequence[str] | None = None) -> list[str]:
+    """Stemmed content words of a request (plus sup:<canonical supplier> tokens).
+
+    ``known_suppliers``: the names already extracted for this text (the store keeps them), so
+    building an index over a whole store does not run the spaCy entity pipeline again.
+    """
     words = [stem(w) for w in _TOKEN.findall(text.lower()) if w not in _STOP and not w.isdigit()]
     if suppliers:
-        from classifiers.entities import extract_suppliers
+        if known_suppliers is None:
+            from classifiers.entities import extract_suppliers
 
-        words += ["sup:" + s.lower() for s in extract_suppliers(text)]
+            known_suppliers = extract_suppliers(text)
+        words += ["sup:" + s.lower() for s in known_suppliers]
     return words
 
 
@@ -96,10 +103,12 @@ class SimilarityIndex:
     """
 
     def __init__(self, docs: Sequence[tuple[str, str]], suppliers: bool = True,
-                 background: Sequence[str] | None = None):
+                 background: Sequence[str] | None = None,
+                 known_suppliers: dict[str, Sequence[str]] | None = None):
         self.keys = [k for k, _ in docs]
         self._suppliers = suppliers
-        counts = [Counter(tokens(t, suppliers)) for _, t in docs]
+        known = known_suppliers or {}
+        counts = [Counter(tokens(t, suppliers, known.get(k))) for k, t in docs]
         df: Counter[str] = Counter()
         for c in counts:
             df.update(c.keys())
@@ -128,6 +137,23 @@ class SimilarityIndex:
                 scores[i] += x * y
         hits = [(self.keys[i], round(s, 4)) for i, s in scores.items() if s >= threshold]
         return sorted(hits, key=lambda h: (-h[1], h[0]))
+
+    def nearest_earlier(self, j: int, k: int = 5, threshold: float = DEFAULT_THRESHOLD,
+                        max_postings: int = 400) -> list[tuple[str, float]]:
+        """The k most similar documents indexed before document j, best first.
+
+        Bounded work for large stores: per term only the ``max_postings`` documents
+        nearest before j are scored, so a word shared by tens of thousands of requests
+        costs no more than a rare one. Exact for every document within that window.
+        """
+        scores: dict[int, float] = defaultdict(float)
+        for w, x in self.vectors[j].items():
+            posting = self._postings[w]
+            end = bisect_left(posting, (j, -1.0))
+            for i, y in posting[max(0, end - max_postings) : end]:
+                scores[i] += x * y
+        best = sorted(((s, i) for i, s in scores.items() if s >= threshold), key=lambda p: (-p[0], p[1]))[:k]
+        return [(self.keys[i], round(s, 4)) for s, i in best]
 
     def pairs(self, threshold: float = DEFAULT_THRESHOLD) -> list[tuple[str, str, float]]:
         """Every (earlier key, later key, score) at or above threshold, in index order, best first."""

@@ -19,12 +19,14 @@ subject or a reply header points across them: that becomes a *link*.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
+from classifiers.entities import get_gazetteer
 from classifiers.similarity import SimilarityIndex
 from parsers.cru import marking_rank, parse_log_filename
 
@@ -276,32 +278,45 @@ def link(records: list[MessageRecord], similarity_threshold: float = 0.3,
             for log in r.about:
                 _add_link(result, r, log, "update", f"update {r.subject!r} of {_day(r.date)}")
     result.circulations = _circulations(canon, result.thread_of)
-    requests = {c["log_number"]: c["applicant_request"] for c in result.circulations if c["applicant_request"]}
-    if previous_similar is not None and previous_similar[0] == requests:
-        result.links.extend(previous_similar[1])
-    else:
-        result.links.extend(similar_links(result.circulations, similarity_threshold))
+    result.links.extend(similar_links(result.circulations, similarity_threshold, previous_similar))
     return result
 
 
-def similar_links(circulations: list[dict[str, Any]], threshold: float) -> list[dict[str, Any]]:
-    """Link each circulation to earlier ones whose applicant's request is similar (newer → older)."""
-    docs = [(c["log_number"], c["applicant_request"]) for c in circulations if c["applicant_request"]]
+def similar_links(circulations: list[dict[str, Any]], threshold: float,
+                  previous: tuple[dict[str, str], list[dict[str, Any]]] | None = None) -> list[dict[str, Any]]:
+    """Link each circulation to the few earlier ones whose applicant's request is most similar.
+
+    With ``previous`` (the requests and similar links of the last run), only circulations whose
+    request is new or changed are scored, and the others keep their links: a poll that brings
+    one new circulation scores one request, not the whole history.
+    """
+    docs = sorted(
+        ((c["first_date"] or "", c["log_number"], c["applicant_request"]) for c in circulations
+         if c["applicant_request"]),
+    )
     if len(docs) < 2:
         return []
-    first = {c["log_number"]: (c["first_date"] or "", c["log_number"]) for c in circulations}
-    best: dict[str, list[tuple[float, str]]] = defaultdict(list)
-    for a, b, score in SimilarityIndex(docs).pairs(threshold):
-        newer, older = (a, b) if first[a] >= first[b] else (b, a)
-        best[newer].append((score, older))
-    links = []
-    for newer, candidates in best.items():
+    gazetteer = get_gazetteer()
+
+    def supplier_names(names: list[str]) -> list[str]:
+        # The stored list also holds generic technologies; similarity weighs suppliers only.
+        return [n for n in names if (e := gazetteer.lookup(n)) is None or e.kind != "technology"]
+
+    known = {c["log_number"]: supplier_names(json.loads(c["suppliers"] or "[]")) for c in circulations}
+    index = SimilarityIndex([(log, text) for _, log, text in docs], known_suppliers=known)
+    old_requests, old_links = previous if previous is not None else ({}, [])
+    requests = {log: text for _, log, text in docs}
+    unchanged = {log for log, text in requests.items() if old_requests.get(log) == text}
+    links = [link for link in old_links if link["from_log"] in unchanged and link["to_log"] in requests]
+    for j, (date, log, _) in enumerate(docs):
+        if log in unchanged:
+            continue
         # The few most similar earlier requests are what an officer reads; a topic with hundreds of
         # look-alike requests must not turn into hundreds of links per circulation.
-        for score, older in sorted(candidates, key=lambda c: (-c[0], c[1]))[:MAX_SIMILAR]:
-            links.append({"from_log": newer, "to_log": older, "kind": "similar",
+        for older, score in index.nearest_earlier(j, MAX_SIMILAR, threshold):
+            links.append({"from_log": log, "to_log": older, "kind": "similar",
                           "evidence": f"similar request (score {score:.2f})", "message_key": "",
-                          "date": first[newer][0] or None, "score": round(score, 4)})
+                          "date": date or None, "score": round(score, 4)})
     return links
 
 
@@ -337,8 +352,6 @@ def _add_link(result: LinkResult, r: MessageRecord, to_log: str, kind: str, evid
 
 
 def _json(value: Any) -> str:
-    import json
-
     return json.dumps(value, ensure_ascii=False)
 
 

@@ -80,3 +80,33 @@ def test_attached_and_referenced_links_carry_evidence() -> None:
     kinds = {(x["from_log"], x["to_log"], x["kind"]): x["evidence"] for x in result.links}
     assert "CRU 995/24 (attached)" in kinds[("157/25", "995/24", "referenced")]
     assert ("157/25", "995/24", "attached") in kinds
+
+
+def _circ(log: str, date: str, request: str) -> dict:
+    return {"log_number": log, "first_date": date, "applicant_request": request, "suppliers": "[]"}
+
+
+PALANTIR_A = "Do you hold a contract with Palantir Technologies for data analytics software, and its cost?"
+PALANTIR_B = "Copies of contracts with Palantir Technologies for data analytics software and their costs."
+DRONES = "How many drones did the force operate, and how many deployments were there last year?"
+
+
+def test_similar_links_point_from_newer_to_older_and_skip_unrelated() -> None:
+    from pipeline.linking import similar_links
+
+    links = similar_links([_circ("1/24", "2024-01-01", PALANTIR_A), _circ("2/25", "2025-01-01", PALANTIR_B),
+                           _circ("3/25", "2025-02-01", DRONES)], 0.3)
+    assert [(x["from_log"], x["to_log"]) for x in links] == [("2/25", "1/24")]
+    assert links[0]["score"] >= 0.3
+
+
+def test_similar_links_are_reused_for_unchanged_requests_and_computed_for_new_ones() -> None:
+    from pipeline.linking import similar_links
+
+    circs = [_circ("1/24", "2024-01-01", PALANTIR_A), _circ("2/25", "2025-01-01", PALANTIR_B)]
+    first = similar_links(circs, 0.3)
+    # A stale marker on the reused link proves it was not recomputed.
+    previous = ({"1/24": PALANTIR_A, "2/25": PALANTIR_B}, [{**first[0], "evidence": "kept"}])
+    again = similar_links([*circs, _circ("3/25", "2025-03-01", PALANTIR_A)], 0.3, previous)
+    assert {(x["from_log"], x["to_log"], x["evidence"] == "kept") for x in again} >= {("2/25", "1/24", True)}
+    assert {x["to_log"] for x in again if x["from_log"] == "3/25"} == {"1/24", "2/25"}
