@@ -13,6 +13,7 @@ the store is worse than a missed one: officers browse by it.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -97,6 +98,25 @@ def get_gazetteer() -> Gazetteer:
     return load_gazetteer()
 
 
+@lru_cache(maxsize=1)
+def _prefilter() -> re.Pattern[str]:
+    """A superset of everything the EntityRuler and the cue rules can match, as one regex.
+
+    Most messages name no supplier; a case-insensitive scan for any alias, organisation
+    head word, corporate suffix or cue pair lets them skip the spaCy pipeline (the
+    costliest step of classification) without changing any result: every pattern needs
+    one of these strings, and a prefix match also covers plurals.
+    """
+    gaz = get_gazetteer()
+    words = {a.lower() for e in gaz.entries for a in (e.name, *e.aliases, *e.exact_aliases) if a}
+    words |= set(_ORG_HEADS) | set(_ORG_SUFFIXES)
+    # Token patterns ignore how much whitespace (or a hyphen) separates words: so must this.
+    alternatives = sorted((r"[\s\-]+".join(re.escape(p) for p in re.split(r"[\s\-]+", w) if p) for w in words),
+                          key=len, reverse=True)
+    alternatives += [rf"{re.escape(a)}\s+{re.escape(b)}" for a, b in _CUES]
+    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(alternatives) + ")", re.IGNORECASE)
+
+
 def _clean_org(span_tokens: list, gaz: Gazetteer) -> str | None:
     """Trim a pattern-caught name to the organisation itself, or None if it is not one."""
     from spacy.lang.en.stop_words import STOP_WORDS
@@ -134,7 +154,7 @@ def _cue_names(doc: Doc) -> list[tuple[int, int]]:
 
 def extract_entities(text: str, nlp: Language | None = None, gazetteer: Gazetteer | None = None) -> tuple[Entity, ...]:
     """Every supplier, product, technology and unknown organisation mention, in text order."""
-    if not text:
+    if not text or (gazetteer is None and nlp is None and not _prefilter().search(text)):
         return ()
     gaz = gazetteer or get_gazetteer()
     pipe = nlp or get_pipeline()

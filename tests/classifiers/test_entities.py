@@ -60,3 +60,18 @@ def test_entities_carry_offsets_and_kinds():
 def test_seed_requests_name_palantir(request_995_24, request_157_25):
     assert extract_suppliers(request_995_24) == ("Palantir",)
     assert extract_suppliers(request_157_25) == ("Palantir",)
+
+
+def test_prefilter_never_hides_an_entity() -> None:
+    """Texts the cheap prefilter rejects give no entity when the spaCy pipeline runs anyway."""
+    import json
+
+    from classifiers.dataset import REQUESTS_PATH
+    from classifiers.entities import _prefilter, get_pipeline
+
+    texts = [json.loads(line)["text"] for line in REQUESTS_PATH.read_text(encoding="utf-8").splitlines() if line]
+    texts += ["How many officers were assaulted last year?", "Budget for overtime in 2023 by department."]
+    rejected = [t for t in texts if not _prefilter().search(t)]
+    assert rejected, "the prefilter should skip some texts"
+    for text in rejected:
+        assert extract_entities(text, nlp=get_pipeline()) == (), text
