@@ -288,10 +288,22 @@ def _check_account(a: dict[str, Any], i: int, origin: str) -> AccountConfig:
     return AccountConfig(**a)
 
 
-def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, str]]:
+#: Variables that are never overrides: the config/db locations and the conventional secret names.
+_NOT_OVERRIDES = frozenset({"CRU_CONFIG", "CRU_DB", "CRU_SMTP_PASSWORD", "CRU_IMAP_PASSWORD"})
+
+
+def _secret_variables(raw: dict[str, Any]) -> set[str]:
+    """Environment variables the configuration names as holding secrets (``password_env``)."""
+    tables = [raw.get("smtp", {}), *raw.get("accounts", [])]
+    return {t["password_env"] for t in tables if isinstance(t, dict) and isinstance(t.get("password_env"), str)}
+
+
+def _env_overrides(environ: dict[str, str], secrets: set[str] | frozenset[str] = frozenset()
+                   ) -> dict[str, dict[str, str]]:
+    """``CRU_<SECTION>_<KEY>`` values; a secret's variable (e.g. CRU_SMTP_PASSWORD) is not an override."""
     out: dict[str, dict[str, str]] = {}
     for name, value in environ.items():
-        if not name.startswith(ENV_PREFIX) or name in {"CRU_CONFIG", "CRU_DB", "CRU_SMTP_PASSWORD"}:
+        if not name.startswith(ENV_PREFIX) or name in _NOT_OVERRIDES or name in secrets:
             continue
         rest = name[len(ENV_PREFIX):].lower()
         for section in (*_SECTIONS, *_DIGEST_SECTIONS):
@@ -322,7 +334,7 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
             raise ConfigError(f"{p}: not valid TOML: {exc}") from None
         _merge(raw, data, str(p))
         source = str(p)
-    overrides = _env_overrides(env)
+    overrides = _env_overrides(env, _secret_variables(raw))
     if overrides:
         _merge(raw, overrides, "environment")
     if env.get("CRU_DB"):

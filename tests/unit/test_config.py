@@ -49,3 +49,11 @@ def test_bad_config_names_the_key(tmp_path: Path, text: str, env: dict[str, str]
 def test_missing_file() -> None:
     with pytest.raises(ConfigError, match="config file not found"):
         load_config("/nonexistent/cru.toml", environ={})
+
+
+def test_a_secret_variable_named_by_password_env_is_not_an_override(tmp_path: Path) -> None:
+    f = tmp_path / "cru.toml"
+    f.write_text('[smtp]\nhost = "smtp.example.police.uk"\nusername = "cru"\npassword_env = "CRU_SMTP_SECRET"\n'
+                 'from = "CRU <cru@example.police.uk>"\n')
+    cfg = load_config(f, environ={"CRU_SMTP_SECRET": "hunter2", "CRU_SMTP_PASSWORD": "x"})
+    assert cfg.smtp.password_env == "CRU_SMTP_SECRET"
