@@ -102,34 +102,8 @@ def _fts_query(query: str) -> str:
 def search(store: Store, query: str, filters: SearchFilters | None = None, limit: int = 20) -> list[dict[str, Any]]:
     """Threads matching a query, best first: the `cru search --json` contract."""
     filters = filters or SearchFilters()
-    where, params = _filter_sql(filters)
     marking = normalise_marking(filters.marking) if filters.marking else None
-    log = canonical_log(query.strip()) if query.strip() else None
-    hits: dict[str, dict[str, Any]] = {}
-    if log:
-        rows = store.db.execute(
-            "SELECT m.thread_id, MAX(CASE WHEN n.role = 'about' THEN 2.0 ELSE 1.0 END), "
-            "substr(COALESCE(m.body, ''), 1, 200) FROM mentions n JOIN messages m ON m.key = n.message_key "
-            f"WHERE n.log_number = ? {'AND ' + where if where else ''} GROUP BY m.thread_id",
-            [log, *params],
-        ).fetchall()
-        for thread_id, score, snippet in rows:
-            hits[thread_id] = {"score": float(score), "snippet": _one_line(snippet)}
-    else:
-        try:
-            # Snippets are built afterwards for the threads returned only: building one per
-            # matching row made common words cost tens of milliseconds.
-            rows = store.db.execute(
-                "SELECT m.thread_id, -bm25(messages_fts) AS s, messages_fts.rowid FROM messages_fts "
-                "JOIN messages m ON m.rowid = messages_fts.rowid "
-                f"WHERE messages_fts MATCH ? {'AND ' + where if where else ''} ORDER BY s DESC LIMIT 2000",
-                [_fts_query(query), *params],
-            ).fetchall()
-        except sqlite3.OperationalError as exc:
-            raise SearchError(f"bad search syntax in {query!r}: {exc}") from None
-        for thread_id, score, rowid in rows:
-            if thread_id not in hits:
-                hits[thread_id] = {"score": round(float(score), 4), "snippet": None, "rowid": rowid}
+    hits = _thread_hits(store, query, filters)
     if not hits:
         return []
     results = []
