@@ -1,10 +1,10 @@
 """Suppliers, products and technologies named in a request, from the gazetteer plus organisation patterns.
 
-A spaCy pipeline on spacy.blank("en"): an EntityRuler holds the gazetteer's
-aliases as phrase patterns matched on the LOWER attribute (case-insensitive),
-case-sensitive token patterns for short aliases ("AWS", "AI"), and token
-patterns for organisation-like names ("X Technologies Ltd", "X Systems") so
-that suppliers nobody has added to the gazetteer are still caught. A second,
+spaCy's matchers on spacy.blank("en") (EntityMatcher): the gazetteer's aliases
+as phrase patterns matched on the LOWER attribute (case-insensitive), short
+aliases ("AWS", "AI") matched case-sensitively, and token patterns for
+organisation-like names ("X Technologies Ltd", "X Systems") so that suppliers
+nobody has added to the gazetteer are still caught. A second,
 plain-Python pass takes the capitalised name after cues such as "software by"
 and "provided by". Everything is normalised to one canonical name and filtered
 through the stop list (forces, regulators, laws), because a false supplier in
@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import spacy
-from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
 
 from classifiers.gazetteer import Gazetteer, load_gazetteer, normalise_key, strip_corporate_suffixes
 
@@ -37,6 +38,12 @@ _CUES = {
 }
 _NAME_JOINERS = {"&", "and", "of", "-"}
 _lock = threading.Lock()
+# Line breaks, tabs and no-break spaces become plain spaces before tokenising: same length, so every
+# offset still points into the original text. Why: spaCy's tokenizer is about ten times slower on
+# text whose words are separated by newlines (each becomes a whitespace token outside its cache);
+# the one meaning a line break carries here, "a name does not run on to the next line", is
+# restored from the original text by _line_break_before.
+_TO_SPACE = str.maketrans({c: " " for c in "\n\r\t\x0b\x0c\xa0\u2028\u2029"})
 
 
 @dataclass(frozen=True)
@@ -58,37 +65,60 @@ def _variants(alias: str, plural: bool) -> set[str]:
     return out
 
 
-def build_pipeline(gazetteer: Gazetteer | None = None) -> Language:
-    """A blank English pipeline with the gazetteer and organisation patterns in one EntityRuler."""
-    gaz = gazetteer or load_gazetteer()
-    nlp = spacy.blank("en")
-    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True})
-    patterns: list[dict] = []
-    for e in gaz.entries:
-        label = e.kind.upper()
-        plural = e.kind == "technology"
-        for alias in {e.name, *e.aliases} if e.kind != "technology" else set(e.aliases) | {e.name}:
-            for v in _variants(alias, plural):
-                patterns.append({"label": label, "pattern": v, "id": e.name})
-        for alias in e.exact_aliases:
-            toks = [t.text for t in nlp.make_doc(alias)]
-            for suffix in ([""] + (["s"] if plural else [])):
-                pat = [{"ORTH": t} for t in toks[:-1]] + [{"ORTH": toks[-1] + suffix}]
-                patterns.append({"label": label, "pattern": pat, "id": e.name})
-    cap = {"IS_TITLE": True}
-    capword = {"TEXT": {"REGEX": r"^[A-Z][A-Za-z0-9]+$"}}
-    patterns += [
-        {"label": ORG_LABEL, "pattern": [capword, {**cap, "OP": "*"}, {"LOWER": {"IN": _ORG_HEADS}, "IS_TITLE": True},
-                                         {"LOWER": "uk", "OP": "?"}, {"LOWER": {"IN": _ORG_SUFFIXES}, "OP": "?"}]},
-        {"label": ORG_LABEL, "pattern": [capword, {**cap, "OP": "*"}, {"LOWER": "uk", "OP": "?"},
-                                         {"LOWER": {"IN": _ORG_SUFFIXES}}]},
-    ]
-    ruler.add_patterns(patterns)
-    return nlp
+class EntityMatcher:
+    """spaCy's English tokenizer with the gazetteer in PhraseMatchers and the organisation patterns in a Matcher.
+
+    The gazetteer's aliases are phrase patterns on LOWER (case-insensitive); short or
+    ambiguous aliases ("AWS", "AI") are phrase patterns on ORTH (exact case). Overlaps are
+    resolved as spaCy's EntityRuler does, longest match first (spacy.util.filter_spans).
+    Why not one EntityRuler, as before: its token Matcher walked every token of every text in
+    Python for the exact-case aliases, and the organisation patterns are costly too; kept
+    apart, the organisation patterns run only on texts where they can match at all
+    (see _org_gate), and the rest is two hash lookups per token.
+    """
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self.nlp = spacy.blank("en")
+        vocab = self.nlp.vocab
+        self.lower = PhraseMatcher(vocab, attr="LOWER")
+        self.exact = PhraseMatcher(vocab, attr="ORTH")
+        self.organisations = Matcher(vocab)
+        for e in gazetteer.entries:
+            key = f"{e.kind.upper()}|{e.name}"
+            plural = e.kind == "technology"
+            aliases = {e.name, *e.aliases}
+            self.lower.add(key, [self.nlp.make_doc(v) for a in sorted(aliases) for v in sorted(_variants(a, plural))])
+            exact = []
+            for alias in e.exact_aliases:
+                toks = [t.text for t in self.nlp.make_doc(alias)]
+                for suffix in ([""] + (["s"] if plural else [])):
+                    exact.append(Doc(vocab, words=[*toks[:-1], toks[-1] + suffix]))
+            if exact:
+                self.exact.add(key, exact)
+        cap = {"IS_TITLE": True}
+        capword = {"TEXT": {"REGEX": r"^[A-Z][A-Za-z0-9]+$"}}
+        self.organisations.add(ORG_LABEL, [
+            [capword, {**cap, "OP": "*"}, {"LOWER": {"IN": _ORG_HEADS}, "IS_TITLE": True},
+             {"LOWER": "uk", "OP": "?"}, {"LOWER": {"IN": _ORG_SUFFIXES}, "OP": "?"}],
+            [capword, {**cap, "OP": "*"}, {"LOWER": "uk", "OP": "?"}, {"LOWER": {"IN": _ORG_SUFFIXES}}],
+        ])
+
+    def match(self, text: str, organisations: bool = True) -> tuple[Doc, list[Span]]:
+        """Tokenise text; return it with its non-overlapping matches (label "KIND|Name" or ORG_LABEL)."""
+        doc = self.nlp.make_doc(text)
+        spans = [*self.lower(doc, as_spans=True), *self.exact(doc, as_spans=True)]
+        if organisations:
+            spans += self.organisations(doc, as_spans=True)
+        return doc, sorted(filter_spans(spans), key=lambda sp: sp.start)
+
+
+def build_pipeline(gazetteer: Gazetteer | None = None) -> EntityMatcher:
+    """The matcher for a gazetteer (the default one if None)."""
+    return EntityMatcher(gazetteer or load_gazetteer())
 
 
 @lru_cache(maxsize=1)
-def get_pipeline() -> Language:
+def get_pipeline() -> EntityMatcher:
     """The process-wide pipeline, built once from the default gazetteer."""
     return build_pipeline(get_gazetteer())
 
@@ -100,7 +130,7 @@ def get_gazetteer() -> Gazetteer:
 
 @lru_cache(maxsize=1)
 def _prefilter() -> re.Pattern[str]:
-    """A superset of everything the EntityRuler and the cue rules can match, as one regex.
+    """A superset of everything the matchers and the cue rules can match, as one regex.
 
     Most messages name no supplier; a case-insensitive scan for any alias, organisation
     head word, corporate suffix or cue pair lets them skip the spaCy pipeline (the
@@ -114,7 +144,34 @@ def _prefilter() -> re.Pattern[str]:
     alternatives = sorted((r"[\s\-]+".join(re.escape(p) for p in re.split(r"[\s\-]+", w) if p) for w in words),
                           key=len, reverse=True)
     alternatives += [rf"{re.escape(a)}\s+{re.escape(b)}" for a, b in _CUES]
-    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(alternatives) + ")", re.IGNORECASE)
+    # Matched against the lower-cased text: re's IGNORECASE makes this scan three times slower.
+    return re.compile(r"(?<![a-z0-9])(?:" + "|".join(alternatives) + ")")
+
+
+@lru_cache(maxsize=1)
+def _org_gate() -> re.Pattern[str]:
+    """Matches wherever an organisation pattern could: a title-case head word or a corporate suffix.
+
+    A superset, like _prefilter: the head token must be title case ("Technologies"), a
+    suffix token is any case ("LTD", "plc"); no word boundary is asked of heads.
+    """
+    heads = "|".join(sorted((h.title() for h in _ORG_HEADS), key=len, reverse=True))
+    suffixes = "|".join(sorted((re.escape(x) for x in _ORG_SUFFIXES), key=len, reverse=True))
+    return re.compile(rf"(?:{heads})|(?<![A-Za-z0-9])(?i:{suffixes})(?![A-Za-z0-9])")
+
+
+@lru_cache(maxsize=1)
+def _cue_gate() -> re.Pattern[str]:
+    """Matches, in the lower-cased text, wherever a cue pair of _CUES could ("software by" ...)."""
+    return re.compile("|".join(rf"{re.escape(a)}\s+{re.escape(b)}" for a, b in sorted(_CUES)))
+
+
+def warm_entities() -> None:
+    """Build the process-wide pipeline and gates now (before forking workers) rather than on first use."""
+    get_pipeline()
+    _prefilter()
+    _org_gate()
+    _cue_gate()
 
 
 def _clean_org(span_tokens: list, gaz: Gazetteer) -> str | None:
@@ -135,14 +192,28 @@ def _clean_org(span_tokens: list, gaz: Gazetteer) -> str | None:
     return name
 
 
-def _cue_names(doc: Doc) -> list[tuple[int, int]]:
-    """Token ranges of capitalised names that follow 'software by', 'provided by' and similar cues."""
+def _line_break_before(doc: Doc, original: str, i: int) -> bool:
+    """True when a line break separates token i from the token before it in the original text."""
+    if i == 0:
+        return False
+    prev = doc[i - 1]
+    gap = original[prev.idx + len(prev.text) : doc[i].idx]
+    return "\n" in gap or "\r" in gap
+
+
+def _cue_names(doc: Doc, original: str) -> list[tuple[int, int]]:
+    """Token ranges of capitalised names that follow 'software by', 'provided by' and similar cues.
+
+    A name stops at the end of its line (the next line's capitalised first word is not part of it).
+    """
     out = []
+    lowers = [t.lower_ for t in doc]
     for i in range(len(doc) - 2):
-        if (doc[i].lower_, doc[i + 1].lower_) not in _CUES:
+        if (lowers[i], lowers[i + 1]) not in _CUES:
             continue
         j = i + 2
-        while j < len(doc) and (doc[j].is_title or doc[j].is_upper or (
+        while j < len(doc) and not (j > i + 2 and _line_break_before(doc, original, j)) and (
+                doc[j].is_title or doc[j].is_upper or (
                 doc[j].lower_ in _NAME_JOINERS and j + 1 < len(doc) and doc[j + 1].is_title and j > i + 2)):
             if doc[j].is_upper and len(doc[j]) == 1 and not doc[j].is_alpha:
                 break
@@ -152,29 +223,39 @@ def _cue_names(doc: Doc) -> list[tuple[int, int]]:
     return out
 
 
-def extract_entities(text: str, nlp: Language | None = None, gazetteer: Gazetteer | None = None) -> tuple[Entity, ...]:
-    """Every supplier, product, technology and unknown organisation mention, in text order."""
-    if not text or (gazetteer is None and nlp is None and not _prefilter().search(text)):
+def extract_entities(text: str, nlp: EntityMatcher | None = None, gazetteer: Gazetteer | None = None, *,
+                     gates: bool = True) -> tuple[Entity, ...]:
+    """Every supplier, product, technology and unknown organisation mention, in text order.
+
+    ``gates=False`` runs every pattern on every text (what the cheap gates must never change; tests).
+    """
+    low = text.lower()
+    if not text or (gates and gazetteer is None and nlp is None and not _prefilter().search(low)):
         return ()
     gaz = gazetteer or get_gazetteer()
     pipe = nlp or get_pipeline()
-    with _lock:  # spaCy pipelines are not guaranteed thread-safe; the worker may call from threads
-        doc = pipe(text)
+    spaced = text.translate(_TO_SPACE)
+    with _lock:  # spaCy's matchers are not guaranteed thread-safe; the worker may call from threads
+        doc, spans = pipe.match(spaced, organisations=not gates or bool(_org_gate().search(spaced)))
     found: list[Entity] = []
     taken: set[int] = set()
-    for ent in doc.ents:
+    for ent in spans:
         taken.update(range(ent.start, ent.end))
         if ent.label_ == ORG_LABEL:
-            name = _clean_org(list(ent), gaz)
+            # An organisation name does not run across a line break: keep the part on the head's line.
+            start = max((i for i in range(ent.start + 1, ent.end) if _line_break_before(doc, text, i)),
+                        default=ent.start)
+            name = _clean_org(list(doc[start:ent.end]), gaz)
             if name is None:
                 continue
-            found.append(_org_entity(name, ent.start_char, ent.end_char, gaz))
+            found.append(_org_entity(name, doc[start].idx, ent.end_char, gaz))
             continue
-        entry = gaz.lookup(ent.ent_id_) if ent.ent_id_ else gaz.lookup(ent.text)
+        entry = gaz.lookup(ent.label_.split("|", 1)[1])
         if entry is None:
             continue
-        found.append(Entity(ent.text, entry.name, entry.kind, entry.canonical_supplier, ent.start_char, ent.end_char))
-    for start, end in _cue_names(doc):
+        found.append(Entity(text[ent.start_char:ent.end_char], entry.name, entry.kind, entry.canonical_supplier,
+                            ent.start_char, ent.end_char))
+    for start, end in (_cue_names(doc, text) if not gates or _cue_gate().search(low) else ()):
         if any(i in taken for i in range(start, end)):
             continue
         span = doc[start:end]

@@ -148,7 +148,7 @@ class TopicModel:
                                  f"{list(taxonomy.ids)}; run `cru train`")
             self.nlp = spacy.load(self.dir / "pipeline")
         self.threshold = threshold if threshold is not None else float(self.meta.get("threshold", THRESHOLD))
-        self._keywords = {t.id: _keyword_regex(t.keywords) for t in taxonomy.topics if t.keywords}
+        self._keywords = KeywordRules(taxonomy)
 
     def scores(self, text: str) -> dict[str, float]:
         with _lock:
@@ -159,10 +159,8 @@ class TopicModel:
         threshold = self.threshold if threshold is None else threshold
         labels = self.scores(text)
         if rules:
-            low = normalise(text)
-            for tid, rx in self._keywords.items():
-                if rx.search(low):
-                    labels[tid] = max(labels[tid], self.taxonomy.keyword_floor)
+            for tid in self._keywords.topics(normalise(text)):
+                labels[tid] = max(labels[tid], self.taxonomy.keyword_floor)
         return decide(labels, self.taxonomy.fallback, threshold)
 
 
@@ -179,9 +177,37 @@ def decide(labels: dict[str, float], fallback: str, threshold: float = THRESHOLD
     return TopicResult(primary, {k: round(v, 4) for k, v in labels.items()}, tuple(topics))
 
 
-def _keyword_regex(words: tuple[str, ...]) -> re.Pattern[str]:
+class KeywordRules:
+    """The taxonomy's keyword rules: which topics have a keyword in a (normalised) text.
+
+    One scan finds every position where any keyword starts; only there are the per-topic
+    patterns tried. Same answer as searching each topic's pattern over the whole text
+    (the old way, a quarter of classification time), in one pass.
+    """
+
+    def __init__(self, taxonomy: Taxonomy):
+        self.per_topic = {t.id: _keyword_regex(t.keywords) for t in taxonomy.topics if t.keywords}
+        words = [w for t in taxonomy.topics for w in t.keywords]
+        self.starts = re.compile(r"(?<![\w-])(?=" + _alternation(words) + r"(?![\w-]))") if words else None
+
+    def topics(self, low: str) -> set[str]:
+        found: set[str] = set()
+        if self.starts is None:
+            return found
+        for m in self.starts.finditer(low):
+            for tid, rx in self.per_topic.items():
+                if tid not in found and rx.match(low, m.start()):
+                    found.add(tid)
+        return found
+
+
+def _alternation(words: tuple[str, ...] | list[str]) -> str:
     alts = sorted((re.escape(w).replace(r"\ ", r"\s+") for w in words), key=len, reverse=True)
-    return re.compile(r"(?<![\w-])(?:" + "|".join(alts) + r")(?![\w-])")
+    return "(?:" + "|".join(alts) + ")"
+
+
+def _keyword_regex(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w-])" + _alternation(words) + r"(?![\w-])")
 
 
 def find_model(root: Path, key: str) -> Path | None:

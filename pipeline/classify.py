@@ -10,10 +10,11 @@ never train at once).
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from classifiers.entities import extract_entities
+from classifiers.entities import extract_entities, warm_entities
 from classifiers.ncnd import LABEL as SUPPLIER_NCND
 from classifiers.ncnd import supplier_ncnd
 from classifiers.taxonomy import Taxonomy, load_taxonomy
@@ -54,6 +55,21 @@ def prepare(settings: ClassifySettings) -> TopicModel:
     return load_model(settings.model_dir or None, _taxonomy(settings))
 
 
+#: Environment variable through which pipeline/preload.py learns the settings to preload.
+PRELOAD_ENV = "CRU_PRELOAD_CLASSIFY"
+
+
+def preload_env(settings: ClassifySettings) -> str:
+    """The settings as PRELOAD_ENV's value (JSON)."""
+    return json.dumps({"model_dir": settings.model_dir, "taxonomy": settings.taxonomy})
+
+
+def warm(settings: ClassifySettings) -> None:
+    """Load everything classification needs (the model, the entity pipeline, the gates) in this process."""
+    prepare(settings)
+    warm_entities()
+
+
 def classify_message(subject: str, request: str | None, advice: str | None, body: str, stance: str | None,
                      is_cru: bool, settings: ClassifySettings) -> Classification:
     """Topic and suppliers of one message; mail that is not CRU mail is left unclassified.
@@ -63,16 +79,29 @@ def classify_message(subject: str, request: str | None, advice: str | None, body
     """
     if not is_cru and not request:
         return Classification(None, (), ())
-    text = request if request else f"{subject}\n{body[:MAX_TEXT]}"
-    result = prepare(settings).classify(text[:MAX_TEXT])
+    text = (request if request else f"{subject}\n{body[:MAX_TEXT]}")[:MAX_TEXT]
     named = "\n".join(t for t in (subject, (request or "")[:MAX_TEXT], (advice or "")[:MAX_ADVICE_FOR_SUPPLIERS]) if t)
+    conditional_ncnd = stance == "conditional" and "ncnd" in (advice or body).lower()
+    return _classify(text, named, stance, conditional_ncnd, settings)
+
+
+@functools.lru_cache(maxsize=1024)
+def _classify(text: str, named: str, stance: str | None, conditional_ncnd: bool,
+              settings: ClassifySettings) -> Classification:
+    """Classify the bounded texts of one message, remembering recent answers.
+
+    Why cached: CRU mail repeats itself. The same earlier advice arrives attached
+    to every update and quoted under every reply, and each copy is classified;
+    the arguments are bounded (MAX_TEXT, MAX_ADVICE_FOR_SUPPLIERS) so the cache
+    stays small, and the result is a pure function of them and the settings.
+    """
+    result = prepare(settings).classify(text)
     # `suppliers` holds suppliers/products and generic technologies (drone, ANPR ...): both are what
     # a request asks about and what officers browse by. One spaCy pass finds both.
     entities = extract_entities(named)
     names = [e.supplier for e in entities if e.supplier] + [e.name for e in entities if e.kind == "technology"]
     suppliers = tuple(dict.fromkeys(names))
     topics = list(result.topics) or [result.primary]
-    conditional_ncnd = stance == "conditional" and "ncnd" in (advice or body).lower()
     if supplier_ncnd(topics, suppliers, stance, conditional_with_ncnd=conditional_ncnd):
         topics.append(SUPPLIER_NCND)
     return Classification(result.primary, tuple(dict.fromkeys(topics)), suppliers)

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from parsers.dispatch import ParseLimits, parse_mail
 from parsers.errors import ParseError
-from pipeline.classify import ClassifySettings, classify_message, prepare
+from pipeline.classify import PRELOAD_ENV, ClassifySettings, classify_message, preload_env, prepare
 from pipeline.extract import extract_tree, is_derived_id
 from pipeline.linking import MessageRecord, link
 from pipeline.sources.base import RawMail, SourceProblem
@@ -139,10 +139,15 @@ class _Deriver:
             return lambda: done
         try:
             if self.pool is None:
+                preload = ["pipeline.ingest"]
                 if self.options.classify is not None:
                     prepare(self.options.classify)  # train/load here once, so workers only read it
+                    # The forkserver (started once per process, on first use) loads it too, so
+                    # the workers it forks start with it loaded: see pipeline/preload.py.
+                    os.environ[PRELOAD_ENV] = preload_env(self.options.classify)
+                    preload.append("pipeline.preload")
                 ctx = multiprocessing.get_context("forkserver")
-                ctx.set_forkserver_preload(["pipeline.ingest"])
+                ctx.set_forkserver_preload(preload)
                 self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
             chunk = max(1, len(full) // (workers * 4))
             futures = [self.pool.submit(_derive_chunk, full[i : i + chunk]) for i in range(0, len(full), chunk)]

@@ -41,3 +41,24 @@ def model(model_dir):
     from classifiers.topics import load_model
 
     return load_model(model_dir)
+
+
+@pytest.fixture(scope="session")
+def fixture_texts(tmp_path_factory) -> list[str]:
+    """Subjects and bodies of every message in the fixture mailbox and of 200 generated messages."""
+    from fixtures.generate import generate_corpus
+    from parsers.dispatch import parse_mail
+
+    repo = Path(__file__).resolve().parents[2]
+    files = sorted((repo / "fixtures" / "mailbox" / "cur").iterdir())
+    files += generate_corpus(tmp_path_factory.mktemp("generated"), 200, seed=1)
+    texts: list[str] = []
+
+    def visit(node) -> None:
+        texts.append(f"{node.subject}\n{node.body_text}")
+        for child in node.children:
+            visit(child)
+
+    for path in files:
+        visit(parse_mail(path.read_bytes()))
+    return texts

@@ -71,7 +71,39 @@ def test_prefilter_never_hides_an_entity() -> None:
 
     texts = [json.loads(line)["text"] for line in REQUESTS_PATH.read_text(encoding="utf-8").splitlines() if line]
     texts += ["How many officers were assaulted last year?", "Budget for overtime in 2023 by department."]
-    rejected = [t for t in texts if not _prefilter().search(t)]
+    rejected = [t for t in texts if not _prefilter().search(t.lower())]
     assert rejected, "the prefilter should skip some texts"
     for text in rejected:
         assert extract_entities(text, nlp=get_pipeline()) == (), text
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # A cue's name ends with its line: the next line's capitalised words are not part of it.
+    ("Is the software provided by Zephyr Analytics\nPlease State The Cost", ("Zephyr Analytics",)),
+    ("Log No.995/24 CRU Circulation\nQuantix Solutions Ltd supplies the force", ("Quantix Solutions",)),
+    # A gazetteer phrase broken over two lines is still one mention.
+    ("the use of body\nworn video and Palantir\r\nTechnologies", ("Palantir",)),
+])
+def test_line_breaks_bound_names_but_not_phrases(text, expected):
+    assert extract_suppliers(text) == expected
+
+
+def test_entity_text_is_quoted_from_the_original_with_its_line_break():
+    text = "trials of live facial\nrecognition by the force"
+    (ent,) = extract_entities(text)
+    assert ent.text == "live facial\nrecognition" == text[ent.start_char:ent.end_char]
+    assert ent.name == "live facial recognition"
+
+
+def test_gates_never_change_what_is_found(fixture_texts) -> None:
+    """The regex gates (prefilter, organisation head words, cue pairs) only skip work, never results."""
+    import json
+
+    from classifiers.dataset import REQUESTS_PATH, SUPPLIERS_PATH
+
+    texts = [json.loads(line)["text"] for path in (REQUESTS_PATH, SUPPLIERS_PATH)
+             for line in path.read_text(encoding="utf-8").splitlines() if line]
+    texts += fixture_texts
+    texts += ["Services Provided By\nAcme Data Ltd", "the COMPANY Called Zeta Labs", "SOFTWARE BY Quantix Ltd."]
+    for text in texts:
+        assert extract_entities(text) == extract_entities(text, gates=False), text[:80]

@@ -75,3 +75,27 @@ def test_evaluation_reports_every_topic(model):
     assert report.suppliers is not None and report.suppliers.f1 >= 0.9
     text = format_report(report)
     assert "macro-F1" in text and "supplier_technology" in text
+
+
+def test_keyword_rules_find_what_a_search_per_topic_finds():
+    """The one-pass keyword scan agrees with searching each topic's keywords separately."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from classifiers.topics import KeywordRules, _keyword_regex, normalise
+
+    tax = load_taxonomy()
+    rules = KeywordRules(tax)
+    words = sorted({w for t in tax.topics for w in t.keywords})
+    filler = ["the", "police", "-", "counter", "body", "worn", "data", "x", "of", "prevent", "s"]
+    pieces = st.lists(st.sampled_from(words + filler), max_size=12)
+    joins = st.sampled_from([" ", "", "-", "\n", ", "])
+
+    @settings(max_examples=300, deadline=None)
+    @given(pieces, joins)
+    def check(parts, join):
+        low = normalise(join.join(parts))
+        expected = {t.id for t in tax.topics if t.keywords and _keyword_regex(t.keywords).search(low)}
+        assert rules.topics(low) == expected
+
+    check()
