@@ -72,11 +72,21 @@ def model_key(data_path: Path, taxonomy: Taxonomy, seed: int) -> str:
     return h.hexdigest()
 
 
-def _new_pipeline(labels: tuple[str, ...]) -> Language:
+@dataclass(frozen=True)
+class Hyper:
+    """What training can vary; the defaults are the ones classifiers/crossval.py chose on the train split."""
+
+    epochs: int = EPOCHS
+    ngram_size: int = 2
+    length: int = 262144
+
+
+def _new_pipeline(labels: tuple[str, ...], hyper: Hyper | None = None) -> Language:
+    h = hyper or Hyper()
     nlp = spacy.blank("en")
     textcat = nlp.add_pipe("textcat_multilabel", config={"model": {
-        "@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": False, "ngram_size": 2,
-        "no_output_layer": False, "length": 262144}})
+        "@architectures": "spacy.TextCatBOW.v3", "exclusive_classes": False, "ngram_size": h.ngram_size,
+        "no_output_layer": False, "length": h.length}})
     for label in labels:
         textcat.add_label(label)
     return nlp
@@ -113,10 +123,13 @@ def train(data_path: str | Path | None = None, out_dir: str | Path | None = None
     return target
 
 
-def fit_pipeline(examples: list, taxonomy: Taxonomy, seed: int = 0, epochs: int = EPOCHS) -> Language:
+def fit_pipeline(examples: list, taxonomy: Taxonomy, seed: int = 0, epochs: int | None = None,
+                 hyper: Hyper | None = None) -> Language:
     """Train a fresh textcat_multilabel pipeline in memory (used by train() and by cross-validation)."""
+    h = hyper or Hyper()
+    epochs = h.epochs if epochs is None else epochs
     fix_random_seed(seed)
-    nlp = _new_pipeline(taxonomy.ids)
+    nlp = _new_pipeline(taxonomy.ids, h)
     pairs = [(e.text, set(e.topics)) for e in examples]
     if SEED_WITH_TAXONOMY:  # each topic's description and keywords as one more example of that topic
         pairs += [(f"{t.label}. {t.description} {' '.join(t.keywords)}", {t.id}) for t in taxonomy.topics]

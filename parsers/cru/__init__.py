@@ -43,6 +43,7 @@ __all__ = [
     "marking_rank",
     "normalise_force",
     "parse_log_filename",
+    "stance_text",
     "strip_boilerplate",
 ]
 
@@ -66,6 +67,23 @@ def _without(body: str, part: str | None) -> str:
     return body.replace(part, "", 1)
 
 
+def stance_text(sections: Sections, body: str) -> str:
+    """The text stance and advised exemptions are read from.
+
+    The advice when there is one, else the body without the applicant's request (an
+    applicant citing "NCND" or "section 31" is not advice). When the advice is only a
+    covering note ("please see below the MPS final response ...": no stance, no
+    exemption), the forwarded response below it is what states the stance, so the
+    body without the request is read instead.
+    """
+    rest = _without(body, sections.applicant_request)
+    if sections.advice is None:
+        return rest
+    if extract_stance(sections.advice) is None and not extract_exemptions(sections.advice).advised:
+        return rest
+    return sections.advice
+
+
 def extract_cru_fields(
     subject: str,
     body: str,
@@ -79,7 +97,7 @@ def extract_cru_fields(
     advice). Redaction markers are collected from the subject and the whole body.
     """
     sections = extract_sections(subject, body)
-    advice_text = sections.advice if sections.advice is not None else _without(body, sections.applicant_request)
+    advice_text = stance_text(sections, body)
     advised = extract_exemptions(advice_text)
     everywhere = extract_exemptions(subject + "\n" + body)
     exemptions = Exemptions(advised=advised.advised, redaction_markers=everywhere.redaction_markers)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["STANCES", "extract_stance"]
+__all__ = ["STANCES", "clauses", "extract_stance", "is_conditioned", "simple_stance"]
 
 STANCES = ("full_ncnd", "partial_ncnd", "confirm_and_exempt", "disclose", "conditional")
 
@@ -122,6 +122,27 @@ def _conditional(text: str) -> bool:
                     if len(stances) >= 2:
                         return True
     return False
+
+
+def clauses(text: str) -> list[str]:
+    """The sentences of text (split at sentence ends, line breaks and bullets), stripped, non-empty.
+
+    The unit the stance classifier reads (classifiers/stance.py), as the conditional rule does.
+    """
+    out = []
+    for block in _BLOCK_SPLIT.split(text):
+        out.extend(c.strip() for c in _SENTENCE_SPLIT.split(block) if c and c.strip())
+    return out
+
+
+def is_conditioned(clause: str) -> bool:
+    """True when the clause is conditioned on the force ("if your force has ...", "where a force ...")."""
+    return bool(_CONDITION.search(clause))
+
+
+def simple_stance(clause: str) -> str | None:
+    """The stance one clause states by the rules alone (no conditional reading), or None."""
+    return _simple_stance(clause)
 
 
 def extract_stance(text: str) -> str | None:

@@ -111,3 +111,27 @@ def test_seed_000(seed000: str) -> None:
     assert fields.foi_refs == ("01.FOI.22.027525",)
     assert fields.exemptions.advised == ("s24(2)", "s31(3)")
     assert fields.log_numbers.about == ()
+
+
+def test_a_covering_note_gives_way_to_the_forwarded_response_below_it() -> None:
+    """Stance and exemptions of a forwarded force response are read below its covering note."""
+    body = (
+        "Good morning,\n\nFor information, please see below our final response on CRU 88/25, sent today.\n\n"
+        "Kind regards,\n\nInformation Rights\n\n"
+        "I note you seek access to the following information:\n\n"
+        "How many body worn cameras does the force hold?\n\n"
+        "I have decided to disclose some information to you. However the force will neither confirm nor deny "
+        "whether any further information is held, by virtue of Section 31(3) Law Enforcement.\n"
+    )
+    fields = extract_cru_fields("RE: Log No.88/25 CRU Circulation (02/02/2025) - Cameras", body)
+    assert fields.stance == "partial_ncnd"
+    assert "s31(3)" in fields.exemptions.advised
+
+
+def test_advice_that_states_a_stance_is_not_replaced_by_the_rest_of_the_body() -> None:
+    body = (
+        "CRU Advice\n\nForces should neither confirm nor deny under s24(2) and s31(3).\n\n"
+        "Background\n\nOne force disclosed the information in 2019.\n"
+    )
+    fields = extract_cru_fields("Log No.89/25 CRU Circulation (02/02/2025) - Including Advice", body)
+    assert fields.stance == "full_ncnd"

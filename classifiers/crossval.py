@@ -1,0 +1,91 @@
+"""Choose the topic model's settings by k-fold cross-validation on the train split only.
+
+The held-out test split is what `cru eval` reports; choosing epochs, n-gram size,
+hash-table length or the decision threshold by looking at it would make that
+figure a lie. So every choice in classifiers/topics.py (Hyper, THRESHOLD) is made
+here, on folds of the train split, and the test split is never read.
+
+Run: ``python -m classifiers.crossval [--folds 5]``; prints macro-F1 (the
+figure `cru eval` reports, with keyword rules on) per setting, best first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import statistics
+from concurrent.futures import ProcessPoolExecutor
+
+from classifiers.dataset import REQUESTS_PATH, Example, load_examples
+from classifiers.taxonomy import Taxonomy, load_taxonomy
+from classifiers.topics import Hyper, TopicModel, fit_pipeline
+
+THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
+
+
+def _bucket(example_id: str, k: int) -> int:
+    """The fold of an example: a seeded hash of its id, stable as examples are added."""
+    return int(hashlib.sha256(f"cru-cv-v1:{example_id}".encode()).hexdigest()[:8], 16) % k
+
+
+def macro_f1(gold: list[set[str]], got: list[set[str]], ids: tuple[str, ...]) -> float:
+    """Mean F1 over the topics that occur in gold (as classifiers/evaluate.py computes it)."""
+    f1s = []
+    for t in ids:
+        tp = sum(1 for g, p in zip(gold, got, strict=True) if t in g and t in p)
+        fp = sum(1 for g, p in zip(gold, got, strict=True) if t not in g and t in p)
+        fn = sum(1 for g, p in zip(gold, got, strict=True) if t in g and t not in p)
+        if tp + fn == 0:
+            continue
+        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return statistics.fmean(f1s) if f1s else 0.0
+
+
+def _fold_predictions(args: tuple[list[Example], list[Example], Hyper, Taxonomy]) -> list[dict[float, set[str]]]:
+    train, held, hyper, taxonomy = args
+    model = TopicModel(None, taxonomy, nlp=fit_pipeline(train, taxonomy, seed=0, hyper=hyper))
+    return [{th: set(model.classify(e.text, threshold=th).topics) for th in THRESHOLDS} for e in held]
+
+
+def cross_validate(hypers: list[Hyper], k: int = 5, workers: int = 2) -> list[tuple[float, Hyper, float]]:
+    """(macro-F1, hyper, threshold) for every setting, pooled over the k held-out folds; best first."""
+    tax = load_taxonomy()
+    examples = load_examples(REQUESTS_PATH, split="train", taxonomy=tax)
+    parts = [[] for _ in range(k)]
+    for e in examples:
+        parts[_bucket(e.id, k)].append(e)
+    jobs = []
+    for h in hypers:
+        for i in range(k):
+            train = [e for j, p in enumerate(parts) if j != i for e in p]
+            jobs.append((train, parts[i], h, tax))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(_fold_predictions, jobs))
+    out = []
+    for n, h in enumerate(hypers):
+        preds = [p for r in results[n * k : (n + 1) * k] for p in r]
+        gold = [set(e.topics) for i in range(k) for e in parts[i]]
+        for th in THRESHOLDS:
+            out.append((macro_f1(gold, [p[th] for p in preds], tax.ids), h, th))
+    return sorted(out, key=lambda r: -r[0])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--epochs", type=int, nargs="+", default=[15, 25, 40])
+    ap.add_argument("--ngram", type=int, nargs="+", default=[1, 2, 3])
+    ap.add_argument("--length", type=int, nargs="+", default=[65536, 262144])
+    args = ap.parse_args()
+    hypers = [Hyper(e, n, ln) for e, n, ln in itertools.product(args.epochs, args.ngram, args.length)]
+    rows = cross_validate(hypers, args.folds, args.workers)
+    print(f"{args.folds}-fold cross-validation on the train split ({len(hypers)} settings x {len(THRESHOLDS)} "
+          "thresholds); macro-F1 with keyword rules, best first")
+    for f1, h, th in rows[:25]:
+        print(f"  {f1:.3f}  epochs={h.epochs:<3} ngram={h.ngram_size} length={h.length:<7} threshold={th}")
+
+
+if __name__ == "__main__":
+    main()
