@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from classifiers.taxonomy import Taxonomy, load_taxonomy
 
@@ -46,6 +48,30 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def read_records(path: Path, what: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(file:line, record) for each line of a JSONL data file; malformed lines and repeated ids are errors.
+
+    ``what`` names a record in messages ("example", "passage"). Every record needs
+    id, text, source, provenance and split; the caller checks its own fields.
+    """
+    seen: set[str] = set()
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{n}"
+        try:
+            d = json.loads(line)
+            missing = [k for k in ("id", "text", "source", "provenance", "split") if k not in d]
+            if missing:
+                raise KeyError(", ".join(missing))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise DatasetError(f"{where}: malformed {what}: {exc}") from exc
+        if d["id"] in seen:
+            raise DatasetError(f"{where}: duplicate id {d['id']!r}")
+        seen.add(d["id"])
+        yield where, d
+
+
 def load_examples(path: str | Path | None = None, split: str | None = None,
                   taxonomy: Taxonomy | None = None) -> list[Example]:
     """Read requests.jsonl, validate every line against the taxonomy, optionally keep one split."""
@@ -53,20 +79,12 @@ def load_examples(path: str | Path | None = None, split: str | None = None,
     tax = taxonomy or load_taxonomy()
     known = set(tax.ids)
     out: list[Example] = []
-    seen: set[str] = set()
-    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        where = f"{p}:{n}"
+    for where, d in read_records(p, "example"):
         try:
-            d = json.loads(line)
             ex = Example(d["id"], d["text"], tuple(d["topics"]), d["primary"], d["source"], d["provenance"],
                          d["split"])
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except (KeyError, TypeError) as exc:
             raise DatasetError(f"{where}: malformed example: {exc}") from exc
-        if ex.id in seen:
-            raise DatasetError(f"{where}: duplicate id {ex.id!r}")
-        seen.add(ex.id)
         bad = [t for t in ex.topics if t not in known]
         if bad or not ex.topics:
             raise DatasetError(f"{where}: topics {bad or '[]'} not in the taxonomy ({tax.path})")

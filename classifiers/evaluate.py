@@ -134,3 +134,45 @@ def format_report(report: EvalReport) -> str:
                   f"F1 {s.f1:.3f}"]
         lines += [f"  {i}: expected {list(e)} got {list(g)}" for i, e, g in s.errors]
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class StanceMetrics:
+    """The stance classifier alone on its held-out passages (the rules are not involved)."""
+
+    examples: int
+    accuracy: float
+    confident: int  # predictions at or above the combination's MIN_PROBABILITY
+    confident_accuracy: float
+    per_label: tuple[tuple[str, float, float, float, int], ...]  # label, precision, recall, F1, support
+
+
+def evaluate_stance(model_dir: str | Path | None = None, data_path: str | Path | None = None) -> StanceMetrics:
+    """Accuracy of the stance textcat on the test split of classifiers/data/stance.jsonl."""
+    from classifiers.stance import LABELS, MIN_PROBABILITY, load, load_passages
+
+    model = load(model_dir)
+    test = load_passages(data_path, split="test")
+    probs = model.probabilities([p.text for p in test])
+    best = [max(pr, key=pr.__getitem__) for pr in probs]
+    right = [b == p.stance for b, p in zip(best, test, strict=True)]
+    sure = [ok for ok, pr, b in zip(right, probs, best, strict=True) if pr[b] >= MIN_PROBABILITY]
+    per_label = []
+    for label in LABELS:
+        tp = sum(1 for b, p in zip(best, test, strict=True) if b == label and p.stance == label)
+        fp = sum(1 for b, p in zip(best, test, strict=True) if b == label and p.stance != label)
+        fn = sum(1 for b, p in zip(best, test, strict=True) if b != label and p.stance == label)
+        per_label.append((label, *_prf(tp, fp, fn), tp + fn))
+    return StanceMetrics(len(test), sum(right) / len(test) if test else 0.0, len(sure),
+                         sum(sure) / len(sure) if sure else 0.0, tuple(per_label))
+
+
+def format_stance(m: StanceMetrics) -> str:
+    from classifiers.stance import MIN_PROBABILITY
+
+    lines = [f"stance classifier (held-out passages: {m.examples}): accuracy {m.accuracy:.3f}; "
+             f"at probability >= {MIN_PROBABILITY} (what the combination uses): {m.confident} passages, "
+             f"accuracy {m.confident_accuracy:.3f}",
+             f"  {'stance':<20}{'precision':>10}{'recall':>8}{'F1':>7}{'support':>9}"]
+    lines += [f"  {label:<20}{p:>10.2f}{r:>8.2f}{f:>7.2f}{n:>9}" for label, p, r, f, n in m.per_label]
+    return "\n".join(lines)

@@ -17,6 +17,9 @@ from pathlib import Path
 from classifiers.entities import extract_entities, warm_entities
 from classifiers.ncnd import LABEL as SUPPLIER_NCND
 from classifiers.ncnd import supplier_ncnd
+from classifiers.stance import StanceModel
+from classifiers.stance import combine as combine_stance
+from classifiers.stance import load as load_stance
 from classifiers.taxonomy import Taxonomy, load_taxonomy
 from classifiers.topics import TopicModel, load_model
 
@@ -24,6 +27,8 @@ from classifiers.topics import TopicModel, load_model
 MAX_TEXT = 4000
 #: Advice read for supplier names at most: the names come first; long forms of words only repeat them.
 MAX_ADVICE_FOR_SUPPLIERS = 1500
+#: Advice read for its stance at most (the stance classifier reads it clause by clause).
+MAX_STANCE_TEXT = 6000
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,7 @@ class ClassifySettings:
 
     model_dir: str = ""
     taxonomy: str = ""
+    stance_model_dir: str = ""
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,8 @@ class Classification:
     topic: str | None
     topics: tuple[str, ...]
     suppliers: tuple[str, ...]
+    #: The stance after combining the rules with the stance classifier (classifiers/stance.py).
+    stance: str | None = None
 
 
 def _taxonomy(settings: ClassifySettings) -> Taxonomy:
@@ -65,46 +73,58 @@ def preload_env(settings: ClassifySettings) -> str:
 
 
 def warm(settings: ClassifySettings) -> None:
-    """Load everything classification needs (the model, the entity pipeline, the gates) in this process."""
+    """Load everything classification needs (the models, the entity pipeline, the gates) in this process."""
     prepare(settings)
+    prepare_stance(settings)
     warm_entities()
 
 
+@functools.lru_cache(maxsize=4)
+def prepare_stance(settings: ClassifySettings) -> StanceModel:
+    """The stance model (trained on first use if needed), once per process."""
+    return load_stance(settings.stance_model_dir or None)
+
+
 def classify_message(subject: str, request: str | None, advice: str | None, body: str, stance: str | None,
-                     is_cru: bool, settings: ClassifySettings) -> Classification:
-    """Topic and suppliers of one message; mail that is not CRU mail is left unclassified.
+                     is_cru: bool, settings: ClassifySettings, stance_source: str | None = None) -> Classification:
+    """Topic, suppliers and combined stance of one message; mail that is not CRU mail is left unclassified.
 
     The topic is read from the applicant's request when there is one (that is
     what officers compare), else from the subject and the start of the body.
+    ``stance`` is the rule extractor's, read from ``stance_source`` (the advice, or
+    the body without the request); the stance classifier may refine it.
     """
     if not is_cru and not request:
-        return Classification(None, (), ())
+        return Classification(None, (), (), stance)
     text = (request if request else f"{subject}\n{body[:MAX_TEXT]}")[:MAX_TEXT]
     named = "\n".join(t for t in (subject, (request or "")[:MAX_TEXT], (advice or "")[:MAX_ADVICE_FOR_SUPPLIERS]) if t)
-    conditional_ncnd = stance == "conditional" and "ncnd" in (advice or body).lower()
-    return _classify(text, named, stance, conditional_ncnd, settings)
+    source = (stance_source if stance_source is not None else (advice or ""))[:MAX_STANCE_TEXT]
+    return _classify(text, named, stance, source, settings)
 
 
 @functools.lru_cache(maxsize=1024)
-def _classify(text: str, named: str, stance: str | None, conditional_ncnd: bool,
+def _classify(text: str, named: str, rule_stance: str | None, stance_source: str,
               settings: ClassifySettings) -> Classification:
     """Classify the bounded texts of one message, remembering recent answers.
 
     Why cached: CRU mail repeats itself. The same earlier advice arrives attached
     to every update and quoted under every reply, and each copy is classified;
-    the arguments are bounded (MAX_TEXT, MAX_ADVICE_FOR_SUPPLIERS) so the cache
-    stays small, and the result is a pure function of them and the settings.
+    the arguments are bounded (MAX_TEXT, MAX_ADVICE_FOR_SUPPLIERS, MAX_STANCE_TEXT)
+    so the cache stays small, and the result is a pure function of them and the settings.
     """
     result = prepare(settings).classify(text)
+    stance = combine_stance(rule_stance, stance_source, prepare_stance(settings))
     # `suppliers` holds suppliers/products and generic technologies (drone, ANPR ...): both are what
     # a request asks about and what officers browse by. One spaCy pass finds both.
     entities = extract_entities(named)
     names = [e.supplier for e in entities if e.supplier] + [e.name for e in entities if e.kind == "technology"]
     suppliers = tuple(dict.fromkeys(names))
     topics = list(result.topics) or [result.primary]
+    low = stance_source.lower()
+    conditional_ncnd = stance == "conditional" and ("ncnd" in low or "neither confirm" in low)
     if supplier_ncnd(topics, suppliers, stance, conditional_with_ncnd=conditional_ncnd):
         topics.append(SUPPLIER_NCND)
-    return Classification(result.primary, tuple(dict.fromkeys(topics)), suppliers)
+    return Classification(result.primary, tuple(dict.fromkeys(topics)), suppliers, stance)
 
 
 def model_description(settings: ClassifySettings) -> str:

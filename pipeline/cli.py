@@ -377,16 +377,19 @@ def run_cmd(obj: Ctx) -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.pass_obj
 def train_cmd(obj: Ctx, out_dir: str | None, seed: int) -> None:
-    """Train the topic model reproducibly from classifiers/data; prints the versioned model directory."""
+    """Train the topic and stance models reproducibly from classifiers/data; prints their versioned directories."""
+    from classifiers import stance
     from classifiers.taxonomy import TaxonomyError, load_taxonomy
     from classifiers.topics import train
 
     try:
         taxonomy = load_taxonomy(obj.config.classify.taxonomy or None)
         path = train(out_dir=out_dir, seed=seed, taxonomy=taxonomy)
+        stance_path = stance.train(out_dir=out_dir, seed=seed)
     except (TaxonomyError, ValueError) as exc:
         _fail(str(exc))
-    click.echo(str(path))
+    click.echo(str(stance_path))
+    click.echo(str(path))  # last, as before the stance model existed: scripts read the topic model from it
 
 
 @cli.command("eval")
@@ -394,7 +397,7 @@ def train_cmd(obj: Ctx, out_dir: str | None, seed: int) -> None:
 @click.pass_obj
 def eval_cmd(obj: Ctx, model_dir: str | None) -> None:
     """Per-topic precision/recall/F1 on the held-out split, and supplier/stance/exemption accuracy on fixtures."""
-    from classifiers.evaluate import evaluate, format_report
+    from classifiers.evaluate import evaluate, evaluate_stance, format_report, format_stance
     from classifiers.taxonomy import TaxonomyError, load_taxonomy
     from classifiers.topics import load_model
 
@@ -402,9 +405,12 @@ def eval_cmd(obj: Ctx, model_dir: str | None) -> None:
         taxonomy = load_taxonomy(obj.config.classify.taxonomy or None)
         model = load_model(model_dir or obj.config.classify.model_dir or None, taxonomy)
         report = evaluate(model=model)
+        stance_report = evaluate_stance()
     except (TaxonomyError, ValueError) as exc:
         _fail(str(exc))
     click.echo(format_report(report))
+    click.echo("")
+    click.echo(format_stance(stance_report))
     click.echo(_fixture_accuracy(obj))
 
 

@@ -9,7 +9,7 @@ itself and of everything attached or quoted in it: markings flow upward).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from parsers.cru import (
@@ -17,6 +17,7 @@ from parsers.cru import (
     Marking,
     extract_cru_fields,
     highest,
+    stance_text,
     strip_boilerplate,
 )
 from parsers.model import ParsedMessage
@@ -106,7 +107,10 @@ def extract_tree(
             item.classification = classify_message(
                 node.subject, s.applicant_request, s.advice, node.body_text, fields_.stance,
                 bool(fields_.log_numbers.about), classify,
+                stance_source=stance_text(s.advice, s.applicant_request, node.body_text),
             )
+            if item.classification.stance != fields_.stance:  # the stance classifier refined the rules' reading
+                item.fields = replace(fields_, stance=item.classification.stance)
         out.append(item)
         children = []
         for index, child in enumerate(node.children):

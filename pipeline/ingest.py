@@ -15,9 +15,10 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 
+from parsers.cru import extract_stance, stance_text
 from parsers.dispatch import ParseLimits, parse_mail
 from parsers.errors import ParseError
-from pipeline.classify import PRELOAD_ENV, ClassifySettings, classify_message, preload_env, prepare
+from pipeline.classify import PRELOAD_ENV, ClassifySettings, classify_message, preload_env, warm
 from pipeline.extract import extract_tree, is_derived_id
 from pipeline.linking import MessageRecord, link
 from pipeline.sources.base import RawMail, SourceProblem
@@ -141,7 +142,7 @@ class _Deriver:
             if self.pool is None:
                 preload = ["pipeline.ingest"]
                 if self.options.classify is not None:
-                    prepare(self.options.classify)  # train/load here once, so workers only read it
+                    warm(self.options.classify)  # train/load here once, so workers only read it
                     # The forkserver (started once per process, on first use) loads it too, so
                     # the workers it forks start with it loaded: see pipeline/preload.py.
                     os.environ[PRELOAD_ENV] = preload_env(self.options.classify)
@@ -376,7 +377,7 @@ def reclassify(store: Store, options: IngestOptions | None = None,
     """
     options = options or IngestOptions()
     settings = options.classify or ClassifySettings()
-    prepare(settings)
+    warm(settings)
     rows = store.db.execute(
         "SELECT key, subject, applicant_request, advice, body_original, stance, log_numbers, topic, topics, "
         "suppliers, extraction FROM messages ORDER BY key"
@@ -386,15 +387,20 @@ def reclassify(store: Store, options: IngestOptions | None = None,
         with store.transaction():
             for key, subject, request, advice, body, stance, logs, topic, topics, suppliers, extraction in \
                     rows[start : start + BATCH]:
-                c = classify_message(subject or "", request, advice, body or "", stance, bool(json.loads(logs or "[]")),
-                                     settings)
-                new = (c.topic, json.dumps(list(c.topics)), json.dumps(list(c.suppliers), ensure_ascii=False))
-                if new == (topic, topics, suppliers):
+                # The rules' stance is read again from the stored text: the stored one may be a
+                # previous model's refinement, and reclassifying must not build on it.
+                source = stance_text(advice, request, body or "")
+                c = classify_message(subject or "", request, advice, body or "", extract_stance(source),
+                                     bool(json.loads(logs or "[]")), settings, stance_source=source)
+                new = (c.topic, json.dumps(list(c.topics)), json.dumps(list(c.suppliers), ensure_ascii=False),
+                       c.stance)
+                if new == (topic, topics, suppliers, stance):
                     continue
                 contract = json.loads(extraction)
-                contract["topic"], contract["suppliers"] = c.topic, list(c.suppliers)
+                contract["topic"], contract["suppliers"], contract["stance"] = c.topic, list(c.suppliers), c.stance
                 store.db.execute(
-                    "UPDATE messages SET topic = ?, topics = ?, suppliers = ?, extraction = ? WHERE key = ?",
+                    "UPDATE messages SET topic = ?, topics = ?, suppliers = ?, stance = ?, extraction = ? "
+                    "WHERE key = ?",
                     [*new, json.dumps(contract, ensure_ascii=False), key],
                 )
                 changed += 1

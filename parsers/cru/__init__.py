@@ -67,7 +67,7 @@ def _without(body: str, part: str | None) -> str:
     return body.replace(part, "", 1)
 
 
-def stance_text(sections: Sections, body: str) -> str:
+def stance_text(advice: str | None, request: str | None, body: str) -> str:
     """The text stance and advised exemptions are read from.
 
     The advice when there is one, else the body without the applicant's request (an
@@ -76,12 +76,12 @@ def stance_text(sections: Sections, body: str) -> str:
     exemption), the forwarded response below it is what states the stance, so the
     body without the request is read instead.
     """
-    rest = _without(body, sections.applicant_request)
-    if sections.advice is None:
+    rest = _without(body, request)
+    if advice is None:
         return rest
-    if extract_stance(sections.advice) is None and not extract_exemptions(sections.advice).advised:
+    if extract_stance(advice) is None and not extract_exemptions(advice).advised:
         return rest
-    return sections.advice
+    return advice
 
 
 def extract_cru_fields(
@@ -97,7 +97,7 @@ def extract_cru_fields(
     advice). Redaction markers are collected from the subject and the whole body.
     """
     sections = extract_sections(subject, body)
-    advice_text = stance_text(sections, body)
+    advice_text = stance_text(sections.advice, sections.applicant_request, body)
     advised = extract_exemptions(advice_text)
     everywhere = extract_exemptions(subject + "\n" + body)
     exemptions = Exemptions(advised=advised.advised, redaction_markers=everywhere.redaction_markers)

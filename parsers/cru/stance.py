@@ -63,7 +63,8 @@ _EXEMPT = re.compile(
 _DISCLOSE = re.compile(
     r"\bdisclose\s+(?:the|this|all|in\s+full)\b|\bprovide\s+(?:the|this|all)\s+information\b"
     r"|\brelease\s+(?:the|this|all)\s+information\b|\bfull\s+disclosure\b"
-    r"|\b(?:can|should|may)\s+be\s+(?:disclosed|released|provided)\b",
+    r"|\b(?:can|should|may)\s+be\s+(?:disclosed|released|provided)\b"
+    r"|\b(?:answered|provided|disclosed|released)\s+in\s+full\b",
     re.IGNORECASE,
 )
 _NOT_DISCLOSE = re.compile(r"\b(?:not|n't|never)\s+(?:be\s+)?$", re.IGNORECASE)

@@ -18,6 +18,9 @@ CONDITIONAL = """In brief, the approach is:
     ("text", "stance"),
     [
         (CONDITIONAL, "conditional"),
+        ("Questions 1 and 2 can be answered in full.", "disclose"),
+        ("The figures were provided in full last year and should be again.", "disclose"),
+        ("The question was not answered in full.", None),
         (
             "Where a force has disclosed its contract, confirm it is held and exempt under s21. "
             "Where a force has not, neither confirm nor deny under s31(3).",
