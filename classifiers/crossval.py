@@ -19,9 +19,10 @@ from concurrent.futures import ProcessPoolExecutor
 
 from classifiers.dataset import REQUESTS_PATH, Example, load_examples
 from classifiers.taxonomy import Taxonomy, load_taxonomy
-from classifiers.topics import Hyper, TopicModel, fit_pipeline
+from classifiers.topics import Hyper, TopicModel, decide, fit_pipeline
 
 THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
+MIN_PRIMARIES = (0.1, 0.2, 0.3, 0.35, 0.4)
 
 
 def _bucket(example_id: str, k: int) -> int:
@@ -42,17 +43,17 @@ def macro_f1(gold: list[set[str]], got: list[set[str]], ids: tuple[str, ...]) ->
     return statistics.fmean(f1s) if f1s else 0.0
 
 
-def _fold_predictions(args: tuple[list[Example], list[Example], Hyper, Taxonomy]) -> list[dict[float, set[str]]]:
+def _fold_scores(args: tuple[list[Example], list[Example], Hyper, Taxonomy]) -> list[dict[str, float]]:
     train, held, hyper, taxonomy = args
     model = TopicModel(None, taxonomy, nlp=fit_pipeline(train, taxonomy, seed=0, hyper=hyper))
-    return [{th: set(model.classify(e.text, threshold=th).topics) for th in THRESHOLDS} for e in held]
+    return [model.ruled_scores(e.text) for e in held]
 
 
-def cross_validate(hypers: list[Hyper], k: int = 5, workers: int = 2) -> list[tuple[float, Hyper, float]]:
-    """(macro-F1, hyper, threshold) for every setting, pooled over the k held-out folds; best first."""
+def cross_validate(hypers: list[Hyper], k: int = 5, workers: int = 2) -> list[tuple[float, Hyper, float, float]]:
+    """(macro-F1, hyper, threshold, min_primary) per setting, pooled over the k held-out folds; best first."""
     tax = load_taxonomy()
     examples = load_examples(REQUESTS_PATH, split="train", taxonomy=tax)
-    parts = [[] for _ in range(k)]
+    parts: list[list[Example]] = [[] for _ in range(k)]
     for e in examples:
         parts[_bucket(e.id, k)].append(e)
     jobs = []
@@ -61,13 +62,14 @@ def cross_validate(hypers: list[Hyper], k: int = 5, workers: int = 2) -> list[tu
             train = [e for j, p in enumerate(parts) if j != i for e in p]
             jobs.append((train, parts[i], h, tax))
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(_fold_predictions, jobs))
+        results = list(pool.map(_fold_scores, jobs))
+    gold = [set(e.topics) for i in range(k) for e in parts[i]]
     out = []
     for n, h in enumerate(hypers):
-        preds = [p for r in results[n * k : (n + 1) * k] for p in r]
-        gold = [set(e.topics) for i in range(k) for e in parts[i]]
-        for th in THRESHOLDS:
-            out.append((macro_f1(gold, [p[th] for p in preds], tax.ids), h, th))
+        scores = [s for r in results[n * k : (n + 1) * k] for s in r]
+        for th, mp in itertools.product(THRESHOLDS, MIN_PRIMARIES):
+            got = [set(decide(s, tax.fallback, th, mp).topics) for s in scores]
+            out.append((macro_f1(gold, got, tax.ids), h, th, mp))
     return sorted(out, key=lambda r: -r[0])
 
 
@@ -78,13 +80,16 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, nargs="+", default=[15, 25, 40])
     ap.add_argument("--ngram", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--length", type=int, nargs="+", default=[65536, 262144])
+    ap.add_argument("--architecture", nargs="+", default=["bow"], choices=["bow", "ensemble"])
     args = ap.parse_args()
-    hypers = [Hyper(e, n, ln) for e, n, ln in itertools.product(args.epochs, args.ngram, args.length)]
+    hypers = [Hyper(e, n, ln, a) for e, n, ln, a in
+              itertools.product(args.epochs, args.ngram, args.length, args.architecture)]
     rows = cross_validate(hypers, args.folds, args.workers)
     print(f"{args.folds}-fold cross-validation on the train split ({len(hypers)} settings x {len(THRESHOLDS)} "
-          "thresholds); macro-F1 with keyword rules, best first")
-    for f1, h, th in rows[:25]:
-        print(f"  {f1:.3f}  epochs={h.epochs:<3} ngram={h.ngram_size} length={h.length:<7} threshold={th}")
+          f"thresholds x {len(MIN_PRIMARIES)} primary floors); macro-F1 with keyword rules, best first")
+    for f1, h, th, mp in rows[:25]:
+        print(f"  {f1:.3f}  {h.architecture} epochs={h.epochs:<3} ngram={h.ngram_size} length={h.length:<7} "
+              f"threshold={th} min_primary={mp}")
 
 
 if __name__ == "__main__":

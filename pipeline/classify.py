@@ -98,12 +98,17 @@ def classify_message(subject: str, request: str | None, advice: str | None, body
         return Classification(None, (), (), stance)
     text = (request if request else f"{subject}\n{body[:MAX_TEXT]}")[:MAX_TEXT]
     named = "\n".join(t for t in (subject, (request or "")[:MAX_TEXT], (advice or "")[:MAX_ADVICE_FOR_SUPPLIERS]) if t)
-    source = (stance_source if stance_source is not None else (advice or ""))[:MAX_STANCE_TEXT]
-    return _classify(text, named, stance, source, settings)
+    # The stance classifier refines advice: mail with no advice section (a circulation whose
+    # advice "will follow", a reply saying thanks) keeps the rules' reading of its body.
+    full_source = stance_source if stance_source is not None else (advice or body)
+    source = "" if advice is None else full_source[:MAX_STANCE_TEXT]
+    low = full_source.lower()
+    ncnd_mentioned = "ncnd" in low or "neither confirm" in low
+    return _classify(text, named, stance, source, ncnd_mentioned, settings)
 
 
 @functools.lru_cache(maxsize=1024)
-def _classify(text: str, named: str, rule_stance: str | None, stance_source: str,
+def _classify(text: str, named: str, rule_stance: str | None, stance_source: str, ncnd_mentioned: bool,
               settings: ClassifySettings) -> Classification:
     """Classify the bounded texts of one message, remembering recent answers.
 
@@ -120,8 +125,7 @@ def _classify(text: str, named: str, rule_stance: str | None, stance_source: str
     names = [e.supplier for e in entities if e.supplier] + [e.name for e in entities if e.kind == "technology"]
     suppliers = tuple(dict.fromkeys(names))
     topics = list(result.topics) or [result.primary]
-    low = stance_source.lower()
-    conditional_ncnd = stance == "conditional" and ("ncnd" in low or "neither confirm" in low)
+    conditional_ncnd = stance == "conditional" and ncnd_mentioned
     if supplier_ncnd(topics, suppliers, stance, conditional_with_ncnd=conditional_ncnd):
         topics.append(SUPPLIER_NCND)
     return Classification(result.primary, tuple(dict.fromkeys(topics)), suppliers, stance)
