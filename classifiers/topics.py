@@ -177,11 +177,26 @@ class TopicModel:
             self.nlp = spacy.load(self.dir / "pipeline")
         self.threshold = threshold if threshold is not None else float(self.meta.get("threshold", THRESHOLD))
         self._keywords = KeywordRules(taxonomy)
+        self._primed: dict[str, dict[str, float]] = {}
 
     def scores(self, text: str) -> dict[str, float]:
+        key = normalise(text)
         with _lock:
-            doc = self.nlp(normalise(text))
+            primed = self._primed.pop(key, None)
+            if primed is not None:
+                return primed
+            doc = self.nlp(key)
         return {k: float(v) for k, v in doc.cats.items()}
+
+    def prime(self, texts: list[str]) -> None:
+        """Score texts in one nlp.pipe batch; the next scores() of each is answered from it, once.
+
+        Bounded: what is primed and never asked for is dropped at the next prime.
+        """
+        keys = list(dict.fromkeys(normalise(t) for t in texts))
+        with _lock:
+            self._primed = {k: {c: float(v) for c, v in doc.cats.items()}
+                            for k, doc in zip(keys, self.nlp.pipe(keys, batch_size=256), strict=True)}
 
     def ruled_scores(self, text: str, rules: bool = True) -> dict[str, float]:
         """The model's scores with the taxonomy's keyword rules applied (what decide() reads)."""

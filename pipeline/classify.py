@@ -85,6 +85,16 @@ def prepare_stance(settings: ClassifySettings) -> StanceModel:
     return load_stance(settings.stance_model_dir or None)
 
 
+def prime_topics(texts: list[str], settings: ClassifySettings) -> None:
+    """Score many texts with the topic model in one batch, so classify_message finds them scored.
+
+    Why: one spaCy call per message paid the model's per-call overhead and met it
+    with cold caches between parses; a batch per worker chunk is cheaper per text.
+    """
+    if texts:
+        prepare(settings).prime([t[:MAX_TEXT] for t in texts])
+
+
 def classify_message(subject: str, request: str | None, advice: str | None, body: str, stance: str | None,
                      is_cru: bool, settings: ClassifySettings, stance_source: str | None = None) -> Classification:
     """Topic, suppliers and combined stance of one message; mail that is not CRU mail is left unclassified.

@@ -21,7 +21,7 @@ from parsers.cru import (
     strip_boilerplate,
 )
 from parsers.model import ParsedMessage
-from pipeline.classify import Classification, ClassifySettings, classify_message
+from pipeline.classify import MAX_TEXT, Classification, ClassifySettings, classify_message, prime_topics
 
 #: Reply/forward prefixes in many languages, plus the CRU's own "Update to -".
 _PREFIX = re.compile(
@@ -80,6 +80,18 @@ def extract_tree(
     root: ParsedMessage, raw_sha256: str, classify: ClassifySettings | None = None
 ) -> list[ExtractedMessage]:
     """Extract (and, unless ``classify`` is None, classify) every message; parents before children."""
+    items = extract_nodes(root, raw_sha256)
+    if classify is not None:
+        classify_items(items, classify)
+    return finish(items)
+
+
+def extract_nodes(root: ParsedMessage, raw_sha256: str) -> list[ExtractedMessage]:
+    """Every message of a tree with its CRU fields and markings, not yet classified; parents first.
+
+    Kept apart from classification so that a worker can classify many trees at once
+    (``classify_items`` over a whole chunk batches the topic model).
+    """
     out: list[ExtractedMessage] = []
 
     def visit(node: ParsedMessage, path: str, parent: ExtractedMessage | None) -> ExtractedMessage:
@@ -100,17 +112,6 @@ def extract_tree(
                 f"{a.filename}\n{a.text}" for a in node.attachments if a.text and not a.is_message
             ),
         )
-        s = fields_.sections
-        # Quoted/attached messages without a request or advice add nothing to classify (and are
-        # mostly copies of stored messages): skipping them keeps classification off the hot path.
-        if classify is not None and (s.applicant_request or s.advice or node.relation == "root"):
-            item.classification = classify_message(
-                node.subject, s.applicant_request, s.advice, node.body_text, fields_.stance,
-                bool(fields_.log_numbers.about), classify,
-                stance_source=stance_text(s.advice, s.applicant_request, node.body_text),
-            )
-            if item.classification.stance != fields_.stance:  # the stance classifier refined the rules' reading
-                item.fields = replace(fields_, stance=item.classification.stance)
         out.append(item)
         children = []
         for index, child in enumerate(node.children):
@@ -120,11 +121,59 @@ def extract_tree(
         return item
 
     visit(root, "0", None)
-    by_path = {item.path: item for item in out}
-    for item in out:
+    return out
+
+
+def _classified(item: ExtractedMessage) -> bool:
+    """Quoted/attached messages without a request or advice add nothing to classify (and are
+    mostly copies of stored messages): skipping them keeps classification off the hot path."""
+    s = item.fields.sections
+    return bool(s.applicant_request or s.advice or item.node.relation == "root")
+
+
+def classify_items(items: list[ExtractedMessage], settings: ClassifySettings) -> None:
+    """Classify the items that need it (topics, suppliers, combined stance), in place.
+
+    Call prime_chunk first over many trees' items to score their topics in one batch.
+    """
+    chosen = [item for item in items if _classified(item)]
+    for item in chosen:
+        args = _classify_inputs(item)
+        fields_ = item.fields
+        item.classification = classify_message(*args, settings, stance_source=stance_text(
+            fields_.sections.advice, fields_.sections.applicant_request, item.node.body_text))
+        if item.classification.stance != fields_.stance:  # the stance classifier refined the rules' reading
+            item.fields = replace(fields_, stance=item.classification.stance)
+
+
+def prime_chunk(items: list[ExtractedMessage], settings: ClassifySettings) -> None:
+    """Score the topic texts of many items (from many trees) in one batch before classify_items.
+
+    The texts are the ones classify_message will score: it leaves mail with no log
+    number and no request alone.
+    """
+    texts = []
+    for item in items:
+        if _classified(item):
+            subject, request, _, body, _, is_cru = _classify_inputs(item)
+            if is_cru or request:
+                texts.append(request if request else f"{subject}\n{body[:MAX_TEXT]}")
+    prime_topics(texts, settings)
+
+
+def _classify_inputs(item: ExtractedMessage) -> tuple[str, str | None, str | None, str, str | None, bool]:
+    f = item.fields
+    return (item.node.subject, f.sections.applicant_request, f.sections.advice, item.node.body_text, f.stance,
+            bool(f.log_numbers.about))
+
+
+def finish(items: list[ExtractedMessage]) -> list[ExtractedMessage]:
+    """Fill each item's `cru extract --json` contract (after classification, which it reports)."""
+    by_path = {item.path: item for item in items}
+    for item in items:
         parent = by_path.get(item.parent_path) if item.parent_path else None
         item.contract = contract(item, parent.message_id if parent else None)
-    return out
+    return items
 
 
 def contract(item: ExtractedMessage, parent_id: str | None) -> dict[str, Any]:

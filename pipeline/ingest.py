@@ -19,7 +19,7 @@ from parsers.cru import extract_stance, stance_text
 from parsers.dispatch import ParseLimits, parse_mail
 from parsers.errors import ParseError
 from pipeline.classify import PRELOAD_ENV, ClassifySettings, classify_message, preload_env, warm
-from pipeline.extract import extract_tree, is_derived_id
+from pipeline.extract import ExtractedMessage, classify_items, extract_nodes, finish, is_derived_id, prime_chunk
 from pipeline.linking import MessageRecord, link
 from pipeline.sources.base import RawMail, SourceProblem
 from pipeline.store import Store, TreeRows, sha256_hex, tree_rows
@@ -70,16 +70,38 @@ def derive_one(data: bytes, container: str | None, source_ref: str, sha: str, op
 
     Returns ("parsed", rows), ("quarantined", error) or ("oversize", reason).
     """
+    return _derive_chunk([(data, container, source_ref, sha, options)])[0]
+
+
+Staged = tuple[str, "list[ExtractedMessage] | str", str, str]
+
+
+def _stage(data: bytes, container: str | None, source_ref: str, sha: str, options: IngestOptions) -> Staged:
+    """Parse and extract, not yet classified: ("staged", items, ...) or a final ("quarantined"/"oversize", why)."""
     if len(data) > options.max_message_bytes:
-        return "oversize", f"oversize: {len(data)} bytes > limit {options.max_message_bytes}"
+        return "oversize", f"oversize: {len(data)} bytes > limit {options.max_message_bytes}", source_ref, sha
     name = source_ref.rsplit("/", 1)[-1]
     try:
         tree = parse_mail(data, container, name, options.limits)
-        return "parsed", tree_rows(sha, extract_tree(tree, sha, options.classify))
+        return "staged", extract_nodes(tree, sha), source_ref, sha
     except ParseError as exc:
-        return "quarantined", str(exc)
+        return "quarantined", str(exc), source_ref, sha
     except Exception as exc:  # a parser bug must not block the queue: keep the bytes, report, go on
         log.exception("unexpected failure parsing %s", source_ref)
+        return "quarantined", f"unexpected {type(exc).__name__}: {exc}", source_ref, sha
+
+
+def _finish(staged: Staged, options: IngestOptions) -> Derived:
+    status, payload, source_ref, sha = staged
+    if status != "staged":
+        return status, str(payload)
+    assert isinstance(payload, list)
+    try:
+        if options.classify is not None:
+            classify_items(payload, options.classify)
+        return "parsed", tree_rows(sha, finish(payload))
+    except Exception as exc:  # as in _stage: one message's failure is reported, the rest go on
+        log.exception("unexpected failure deriving %s", source_ref)
         return "quarantined", f"unexpected {type(exc).__name__}: {exc}"
 
 
@@ -88,7 +110,15 @@ def _derive_job(job: tuple[bytes, str | None, str, str, IngestOptions]) -> Deriv
 
 
 def _derive_chunk(jobs: list[tuple[bytes, str | None, str, str, IngestOptions]]) -> list[Derived]:
-    return [derive_one(*job) for job in jobs]
+    """Derive a chunk of messages: parse and extract each, score all their topics in one batch, finish each."""
+    staged = [_stage(*job) for job in jobs]
+    if jobs and jobs[0][4].classify is not None:
+        items = [item for st in staged if st[0] == "staged" for item in st[1]]
+        try:
+            prime_chunk(items, jobs[0][4].classify)
+        except Exception:  # only an optimisation: each message is then scored on its own in _finish
+            log.exception("batch topic scoring failed; scoring message by message")
+    return [_finish(st, job[4]) for st, job in zip(staged, jobs, strict=True)]
 
 
 def store_derived(store: Store, sha: str, source_ref: str, result: Derived) -> str:
