@@ -77,3 +77,25 @@ def test_train_is_reproducible_and_eval_reports_metrics(tmp_path: Path) -> None:
     report = run(tmp_path / "x.db", "eval", "--model", first)
     assert "macro-F1" in report and "precision" in report.lower()
     assert "stance" in report and "suppliers" in report
+
+
+def test_combined_stance_is_stored_and_restored_by_reclassify(db: Path, tmp_path: Path) -> None:
+    """412/24's advice names s31 beside "answered in full": only the clause-by-clause reading says disclose."""
+    def stance_of(path: Path, subject: str) -> str | None:
+        conn = sqlite3.connect(path)
+        (value,) = conn.execute("SELECT stance FROM messages WHERE subject = ?", [subject]).fetchone()
+        conn.close()
+        return value
+
+    subject = "Log No.412/24 CRU Circulation (03/06/2024) - Drones"
+    assert stance_of(db, subject) == "disclose"
+    copy = tmp_path / "copy.db"
+    shutil.copy(db, copy)
+    conn = sqlite3.connect(copy)
+    conn.execute("UPDATE messages SET stance = NULL WHERE subject = ?", [subject])
+    conn.commit()
+    conn.close()
+    assert "0 messages changed" not in run(copy, "reclassify", "--quiet")
+    assert stance_of(copy, subject) == "disclose"
+    t = json.loads(run(copy, "thread", "412/24", "--json"))
+    assert t["messages"][0]["stance"] == "disclose"
