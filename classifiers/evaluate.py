@@ -145,11 +145,13 @@ class StanceMetrics:
     confident: int  # predictions at or above the combination's MIN_PROBABILITY
     confident_accuracy: float
     per_label: tuple[tuple[str, float, float, float, int], ...]  # label, precision, recall, F1, support
+    rules_accuracy: float  # the rule extractor alone ("not held" and "none" passages should get None)
+    combined_accuracy: float  # rules + classifier, as the pipeline reads advice
 
 
 def evaluate_stance(model_dir: str | Path | None = None, data_path: str | Path | None = None) -> StanceMetrics:
     """Accuracy of the stance textcat on the test split of classifiers/data/stance.jsonl."""
-    from classifiers.stance import LABELS, MIN_PROBABILITY, load, load_passages
+    from classifiers.stance import LABELS, MIN_PROBABILITY, Passage, load, load_passages
 
     model = load(model_dir)
     test = load_passages(data_path, split="test")
@@ -163,8 +165,18 @@ def evaluate_stance(model_dir: str | Path | None = None, data_path: str | Path |
         fp = sum(1 for b, p in zip(best, test, strict=True) if b == label and p.stance != label)
         fn = sum(1 for b, p in zip(best, test, strict=True) if b != label and p.stance == label)
         per_label.append((label, *_prf(tp, fp, fn), tp + fn))
-    return StanceMetrics(len(test), sum(right) / len(test) if test else 0.0, len(sure),
-                         sum(sure) / len(sure) if sure else 0.0, tuple(per_label))
+    from classifiers.stance import ADVICE_STANCES, combine
+    from parsers.cru.stance import extract_stance
+
+    def expected(p: Passage) -> str | None:
+        return p.stance if p.stance in ADVICE_STANCES else None
+
+    rules = [extract_stance(p.text) for p in test]
+    combined = [combine(r, p.text, model) for r, p in zip(rules, test, strict=True)]
+    n = len(test) or 1
+    return StanceMetrics(len(test), sum(right) / n, len(sure), sum(sure) / len(sure) if sure else 0.0,
+                         tuple(per_label), sum(r == expected(p) for r, p in zip(rules, test, strict=True)) / n,
+                         sum(c == expected(p) for c, p in zip(combined, test, strict=True)) / n)
 
 
 def format_stance(m: StanceMetrics) -> str:
@@ -173,6 +185,8 @@ def format_stance(m: StanceMetrics) -> str:
     lines = [f"stance classifier (held-out passages: {m.examples}): accuracy {m.accuracy:.3f}; "
              f"at probability >= {MIN_PROBABILITY} (what the combination uses): {m.confident} passages, "
              f"accuracy {m.confident_accuracy:.3f}",
+             f"  stance as the pipeline reads it (None for 'not held'/'none' passages): rules alone "
+             f"{m.rules_accuracy:.3f}, rules + classifier {m.combined_accuracy:.3f}",
              f"  {'stance':<20}{'precision':>10}{'recall':>8}{'F1':>7}{'support':>9}"]
     lines += [f"  {label:<20}{p:>10.2f}{r:>8.2f}{f:>7.2f}{n:>9}" for label, p, r, f, n in m.per_label]
     return "\n".join(lines)
