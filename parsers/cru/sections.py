@@ -177,7 +177,16 @@ def normalise_force(name: str) -> str:
 
 _DECOR = r"[ \t*_#>]*"
 _APPLICANT_HEAD = re.compile(
-    rf"{_DECOR}(?:Applicant(?:'|’)?s?[ \t]+Request|Request)[ \t*_]*(?::[ \t*_]*(?P<rest>.*?))?[ \t*_]*",
+    rf"{_DECOR}(?:Applicant(?:'|’)?s?[ \t]+Request|Request"
+    # A force's response quoting the request ("I note you seek access to the following information:").
+    r"|I[ \t]+note[ \t]+(?:that[ \t]+)?you[ \t]+seek[ \t]+access[ \t]+to[ \t]+the[ \t]+following[ \t]+information)"
+    r"[ \t*_]*(?::[ \t*_]*(?P<rest>.*?))?[ \t*_]*",
+    re.IGNORECASE,
+)
+# Where a quoted request ends in a force's response: the decision that follows it.
+_DECISION_LINE = re.compile(
+    r"[ \t*_]*(?:(?:I|we)[ \t]+have[ \t]+(?:today[ \t]+|now[ \t]+)?(?:decided|completed)\b.*"
+    r"|Reasons?[ \t]+for[ \t]+(?:the[ \t]+)?decision[ \t*_:]*)",
     re.IGNORECASE,
 )
 _ADVICE_HEAD = re.compile(
@@ -274,6 +283,7 @@ def _is_stop(line: str) -> bool:
         or _QUOTE_START.fullmatch(line)
         or _ADVICE_HEAD.fullmatch(line)
         or _APPLICANT_HEAD.fullmatch(line)
+        or _DECISION_LINE.fullmatch(line)
     )
 
 

@@ -252,3 +252,23 @@ def test_seed_157(log157_email) -> None:
 
 def test_seed_000(seed000: str) -> None:
     assert classify_kind("", seed000) == "force_response"
+
+
+def test_a_force_response_quoting_the_request_yields_it_up_to_the_decision() -> None:
+    body = (
+        "Good afternoon,\n\nFor information, please see below our final response on CRU 77/25.\n\n"
+        "Kind regards,\n\nInformation Rights\n\n"
+        "I note you seek access to the following information:\n\n"
+        "Does the force hold any contract with Acme Analytics?\n\n"
+        "If so, what did it cost?\n\n"
+        "I have today decided to disclose the information to you.\n\n"
+        "Reason for decision\n\nThe information is not exempt.\n"
+    )
+    s = extract_sections("RE: Log No.77/25 CRU Circulation (01/02/2025) - Acme", body)
+    assert s.applicant_request == "Does the force hold any contract with Acme Analytics?\n\nIf so, what did it cost?"
+
+
+def test_a_request_that_mentions_a_decision_mid_line_is_not_cut() -> None:
+    body = "Applicants Request\n\nPlease tell me why you have decided to close the front counter.\n\nKind regards\n"
+    s = extract_sections("Log No.78/25 CRU Circulation (01/02/2025) - Estates", body)
+    assert s.applicant_request == "Please tell me why you have decided to close the front counter."
