@@ -19,6 +19,7 @@ from classifiers.taxonomy import Taxonomy, load_taxonomy
 DATA_DIR = Path(__file__).resolve().parent / "data"
 REQUESTS_PATH = DATA_DIR / "requests.jsonl"
 SUPPLIERS_PATH = DATA_DIR / "suppliers.jsonl"
+SUPPLIERS_REAL_PATH = DATA_DIR / "suppliers_real.jsonl"
 SPLIT_SEED = "cru-split-v1"
 TEST_PERCENT = 25
 

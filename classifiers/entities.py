@@ -85,7 +85,7 @@ class EntityMatcher:
         self.organisations = Matcher(vocab)
         for e in gazetteer.entries:
             key = f"{e.kind.upper()}|{e.name}"
-            plural = e.kind == "technology"
+            plural = e.kind in ("technology", "product")  # "drones", "iPads"; a company name takes no plural
             aliases = {e.name, *e.aliases}
             self.lower.add(key, [self.nlp.make_doc(v) for a in sorted(aliases) for v in sorted(_variants(a, plural))])
             exact = []

@@ -397,7 +397,13 @@ def train_cmd(obj: Ctx, out_dir: str | None, seed: int) -> None:
 @click.pass_obj
 def eval_cmd(obj: Ctx, model_dir: str | None) -> None:
     """Per-topic precision/recall/F1 on the held-out split, and supplier/stance/exemption accuracy on fixtures."""
-    from classifiers.evaluate import evaluate, evaluate_stance, format_report, format_stance
+    from classifiers.evaluate import (
+        evaluate,
+        evaluate_real_suppliers,
+        evaluate_stance,
+        format_report,
+        format_stance,
+    )
     from classifiers.taxonomy import TaxonomyError, load_taxonomy
     from classifiers.topics import load_model
 
@@ -409,6 +415,7 @@ def eval_cmd(obj: Ctx, model_dir: str | None) -> None:
     except (TaxonomyError, ValueError) as exc:
         _fail(str(exc))
     click.echo(format_report(report))
+    click.echo(evaluate_real_suppliers())
     click.echo("")
     click.echo(format_stance(stance_report))
     click.echo(_fixture_accuracy(obj))

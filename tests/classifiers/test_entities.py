@@ -107,3 +107,31 @@ def test_gates_never_change_what_is_found(fixture_texts) -> None:
     texts += ["Services Provided By\nAcme Data Ltd", "the COMPANY Called Zeta Labs", "SOFTWARE BY Quantix Ltd."]
     for text in texts:
         assert extract_entities(text) == extract_entities(text, gates=False), text[:80]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("How many computers still run Windows XP or Windows 7?", ("Microsoft",)),
+    ("A list of all Hikvision and Dahua cameras the force operates", ("Hikvision", "Dahua")),
+    ("the type of taser authorised (e.g. X26, X2, 7)", ("Axon",)),
+    ("How many iPads and iPhones were stolen?", ("Apple",)),
+])
+def test_products_and_makers_added_to_the_gazetteer(text, expected):
+    assert extract_suppliers(text) == expected
+
+
+def test_covert_human_intelligence_sources_are_not_a_company():
+    assert extract_suppliers("How many Covert Human Intelligence Sources were authorised?") == ()
+
+
+def test_second_annotator_supplier_labels_match_the_request_set():
+    """suppliers_real.jsonl quotes real requests exactly, with the requests' own split."""
+    import json
+
+    from classifiers.dataset import REQUESTS_PATH, SUPPLIERS_REAL_PATH, split_for
+
+    requests = {d["id"]: d for d in map(json.loads, REQUESTS_PATH.read_text(encoding="utf-8").splitlines())}
+    rows = [json.loads(line) for line in SUPPLIERS_REAL_PATH.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) >= 90 and sum(1 for r in rows if r["suppliers"]) >= 10
+    for r in rows:
+        assert requests[r["id"]]["text"] == r["text"] and r["split"] == split_for(r["id"])
+        assert r["provenance"].startswith("public FOI request")
