@@ -73,6 +73,39 @@ def cross_validate(hypers: list[Hyper], k: int = 5, workers: int = 2) -> list[tu
     return sorted(out, key=lambda r: -r[0])
 
 
+STANCE_FLOORS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.01)  # 1.01: the classifier never confident = rules alone
+
+
+def _stance_fold(args: tuple[list, list]) -> list[tuple[str | None, list[str | None]]]:
+    """Per held-out passage: the stance the pipeline should read, and what it reads at each floor."""
+    from classifiers.stance import ADVICE_STANCES, StanceModel, combine, fit
+    from parsers.cru.stance import extract_stance
+
+    train, held = args
+    model = StanceModel(fit(train, seed=0))
+    return [(p.stance if p.stance in ADVICE_STANCES else None,
+             [combine(extract_stance(p.text), p.text, model, floor) for floor in STANCE_FLOORS]) for p in held]
+
+
+def cross_validate_stance(k: int = 5, workers: int = 2) -> list[tuple[float, float]]:
+    """(accuracy of rules + classifier, MIN_PROBABILITY) on folds of the stance train split; best first.
+
+    Accuracy as the pipeline reads stance: "not held" and "none" passages should come out None.
+    """
+    from classifiers.stance import load_passages
+
+    passages = load_passages(split="train")
+    parts: list[list] = [[] for _ in range(k)]
+    for p in passages:
+        parts[_bucket(p.id, k)].append(p)
+    jobs = [([p for j, part in enumerate(parts) if j != i for p in part], parts[i]) for i in range(k)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        results = [r for fold in pool.map(_stance_fold, jobs) for r in fold]
+    rows = [(sum(got[n] == want for want, got in results) / len(results), floor)
+            for n, floor in enumerate(STANCE_FLOORS)]
+    return sorted(rows, key=lambda r: -r[0])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--folds", type=int, default=5)
@@ -81,7 +114,14 @@ def main() -> None:
     ap.add_argument("--ngram", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--length", type=int, nargs="+", default=[65536, 262144])
     ap.add_argument("--architecture", nargs="+", default=["bow"], choices=["bow", "ensemble"])
+    ap.add_argument("--stance", action="store_true", help="choose the stance classifier's MIN_PROBABILITY instead")
     args = ap.parse_args()
+    if args.stance:
+        print(f"{args.folds}-fold cross-validation of rules + stance classifier on the stance train split "
+              "(1.01 = rules alone); accuracy, best first")
+        for acc, floor in cross_validate_stance(args.folds, args.workers):
+            print(f"  {acc:.3f}  min_probability={floor}")
+        return
     hypers = [Hyper(e, n, ln, a) for e, n, ln, a in
               itertools.product(args.epochs, args.ngram, args.length, args.architecture)]
     rows = cross_validate(hypers, args.folds, args.workers)
