@@ -7,7 +7,6 @@ thresholds, so the figures are honest estimates rather than tuned ones.
 from __future__ import annotations
 
 import json
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -110,16 +109,20 @@ def _canonical(name: str, technology: bool) -> str:
 
 
 def evaluate_suppliers(path: str | Path = SUPPLIERS_PATH, key: str = "suppliers") -> SupplierMetrics:
-    """Micro precision/recall/F1 of the extractor against hand-labelled names.
+    """Micro precision/recall/F1 of the extractor against the hand-labelled names in a JSONL file.
 
     key "suppliers" scores extract_suppliers, "technologies" extract_technologies.
     """
+    return score_names([json.loads(x) for x in Path(path).read_text(encoding="utf-8").splitlines() if x.strip()], key)
+
+
+def score_names(rows: list[dict], key: str = "suppliers") -> SupplierMetrics:
+    """Micro precision/recall/F1 of the extractor on labelled rows (id, text and the ``key`` list)."""
     technology = key == "technologies"
     extract = extract_technologies if technology else extract_suppliers
     tp = fp = fn = 0
     errors = []
-    lines = [json.loads(x) for x in Path(path).read_text(encoding="utf-8").splitlines() if x.strip()]
-    for d in lines:
+    for d in rows:
         gold = {_canonical(s, technology) for s in d[key]}
         got_names = extract(d["text"])
         got = {_canonical(s, technology) for s in got_names}
@@ -129,7 +132,7 @@ def evaluate_suppliers(path: str | Path = SUPPLIERS_PATH, key: str = "suppliers"
         if gold != got:
             errors.append((d["id"], tuple(d[key]), got_names))
     p, r, f = _prf(tp, fp, fn)
-    return SupplierMetrics(p, r, f, len(lines), tuple(errors))
+    return SupplierMetrics(p, r, f, len(rows), tuple(errors))
 
 
 def format_report(report: EvalReport) -> str:
@@ -166,7 +169,8 @@ class StanceMetrics:
 
 def evaluate_stance(model_dir: str | Path | None = None, data_path: str | Path | None = None) -> StanceMetrics:
     """Accuracy of the stance textcat on the test split of classifiers/data/stance.jsonl."""
-    from classifiers.stance import LABELS, MIN_PROBABILITY, Passage, load, load_passages
+    from classifiers.stance import ADVICE_STANCES, LABELS, MIN_PROBABILITY, Passage, combine, load, load_passages
+    from parsers.cru.stance import extract_stance
 
     model = load(model_dir)
     test = load_passages(data_path, split="test")
@@ -180,9 +184,6 @@ def evaluate_stance(model_dir: str | Path | None = None, data_path: str | Path |
         fp = sum(1 for b, p in zip(best, test, strict=True) if b == label and p.stance != label)
         fn = sum(1 for b, p in zip(best, test, strict=True) if b != label and p.stance == label)
         per_label.append((label, *_prf(tp, fp, fn), tp + fn))
-    from classifiers.stance import ADVICE_STANCES, combine
-    from parsers.cru.stance import extract_stance
-
     def expected(p: Passage) -> str | None:
         return p.stance if p.stance in ADVICE_STANCES else None
 
@@ -216,14 +217,11 @@ def evaluate_real_suppliers(path: str | Path = SUPPLIERS_REAL_PATH) -> str:
     """
     rows = [json.loads(x) for x in Path(path).read_text(encoding="utf-8").splitlines() if x.strip()]
     lines = [f"suppliers on real requests, second annotator ({len(rows)} texts; {Path(path).name}):"]
-    with tempfile.TemporaryDirectory() as tmp:
-        for split in ("test", None):
-            subset = [r for r in rows if split is None or r["split"] == split]
-            part = Path(tmp) / f"{split}.jsonl"
-            part.write_text("".join(json.dumps(r) + "\n" for r in subset), encoding="utf-8")
-            named = sum(1 for r in subset if r["suppliers"])
-            for key in ("suppliers", "technologies"):
-                m = evaluate_suppliers(part, key)
-                lines.append(f"  {split or 'all':<5} {key:<13} texts {len(subset):>3} (naming a supplier: {named:>2})  "
-                             f"precision {m.precision:.3f} recall {m.recall:.3f} F1 {m.f1:.3f}")
+    for split in ("test", None):
+        subset = [r for r in rows if split is None or r["split"] == split]
+        named = sum(1 for r in subset if r["suppliers"])
+        for key in ("suppliers", "technologies"):
+            m = score_names(subset, key)
+            lines.append(f"  {split or 'all':<5} {key:<13} texts {len(subset):>3} (naming a supplier: {named:>2})  "
+                         f"precision {m.precision:.3f} recall {m.recall:.3f} F1 {m.f1:.3f}")
     return "\n".join(lines)

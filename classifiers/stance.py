@@ -24,11 +24,7 @@ How the two combine (``combine``):
 
 from __future__ import annotations
 
-import json
 import logging
-import random
-import shutil
-import tempfile
 import threading
 from collections import defaultdict
 from dataclasses import dataclass
@@ -37,11 +33,10 @@ from pathlib import Path
 
 import spacy
 from spacy.language import Language
-from spacy.training import Example as SpacyExample
-from spacy.util import fix_random_seed, minibatch
+from spacy.util import fix_random_seed
 
 from classifiers.dataset import DATA_DIR, DatasetError, read_records, split_for
-from classifiers.topics import default_model_root, normalise
+from classifiers.textcat import default_model_root, fit_textcat, normalise, write_model_dir
 from parsers.cru.stance import STANCES, clauses, is_conditioned, simple_stance
 
 log = logging.getLogger(__name__)
@@ -106,16 +101,8 @@ def fit(passages: list[Passage], seed: int = 0) -> Language:
         "no_output_layer": False, "length": 65536}})
     for label in LABELS:
         textcat.add_label(label)
-    train_set = [SpacyExample.from_dict(nlp.make_doc(normalise(p.text)),
-                                        {"cats": {label: float(label == p.stance) for label in LABELS}})
-                 for p in passages]
-    optimizer = nlp.initialize(lambda: train_set)
-    rng = random.Random(seed)
-    for _ in range(EPOCHS):
-        rng.shuffle(train_set)
-        for batch in minibatch(train_set, size=8):
-            nlp.update(batch, sgd=optimizer, losses={})
-    return nlp
+    return fit_textcat(nlp, [(p.text, {label: float(label == p.stance) for label in LABELS}) for p in passages],
+                       seed, EPOCHS)
 
 
 def train(data_path: str | Path | None = None, out_dir: str | Path | None = None, seed: int = 0) -> Path:
@@ -126,15 +113,9 @@ def train(data_path: str | Path | None = None, out_dir: str | Path | None = None
     target = root / f"stance-{MODEL_VERSION}-{key[:12]}"
     passages = load_passages(data, split="train")
     nlp = fit(passages, seed)
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".stance-", dir=root))
-    nlp.to_disk(tmp / "pipeline")
     meta = {"model_version": MODEL_VERSION, "key": key, "seed": seed, "epochs": EPOCHS, "labels": list(LABELS),
             "data_path": str(data), "train_passages": len(passages), "spacy_version": spacy.__version__}
-    (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    if target.exists():
-        shutil.rmtree(target)
-    tmp.rename(target)
+    write_model_dir(nlp, target, meta)
     log.info("trained stance model on %d passages into %s", len(passages), target)
     return target
 
@@ -142,9 +123,8 @@ def train(data_path: str | Path | None = None, out_dir: str | Path | None = None
 class StanceModel:
     """A trained stance textcat: label probabilities for a clause."""
 
-    def __init__(self, nlp: Language, where: str = "<memory>") -> None:
+    def __init__(self, nlp: Language) -> None:
         self.nlp = nlp
-        self.where = where
 
     def probabilities(self, texts: list[str]) -> list[dict[str, float]]:
         with _lock:
@@ -171,7 +151,7 @@ def load(model_dir: str | Path | None = None) -> StanceModel:
     with _lock:
         model = _cache.get(key)
     if model is None:
-        model = StanceModel(spacy.load(Path(model_dir) / "pipeline"), key)
+        model = StanceModel(spacy.load(Path(model_dir) / "pipeline"))
         with _lock:
             _cache[key] = model
     return model

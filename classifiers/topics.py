@@ -15,11 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import random
 import re
-import shutil
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from hashlib import sha256
@@ -27,11 +23,11 @@ from pathlib import Path
 
 import spacy
 from spacy.language import Language
-from spacy.training import Example as SpacyExample
-from spacy.util import fix_random_seed, minibatch
+from spacy.util import fix_random_seed
 
 from classifiers.dataset import REQUESTS_PATH, load_examples
 from classifiers.taxonomy import Taxonomy, load_taxonomy
+from classifiers.textcat import default_model_root, fit_textcat, normalise, write_model_dir
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +35,7 @@ MODEL_VERSION = "v1"
 THRESHOLD = 0.35  # a topic is assigned at or above this score (chosen by classifiers/crossval.py)
 MIN_PRIMARY = 0.1  # below this best score the primary is the fallback ("other"); chosen by crossval.py
 EPOCHS = 25
-BATCH_SIZE = 8
 SEED_WITH_TAXONOMY = True  # chosen by 5-fold CV on the train split (primary accuracy 0.696 -> 0.708)
-_WS = re.compile(r"\s+")
 _lock = threading.Lock()
 _cache: dict[str, TopicModel] = {}
 
@@ -51,17 +45,6 @@ class TopicResult:
     primary: str
     labels: dict[str, float] = field(hash=False)
     topics: tuple[str, ...]
-
-
-def normalise(text: str) -> str:
-    """What the model sees: lower case, one space, capped length (why: BOW features are case-sensitive ORTH)."""
-    return _WS.sub(" ", text.replace("’", "'")).strip().lower()[:20000]
-
-
-def default_model_root() -> Path:
-    """$CRU_MODEL_DIR, else ~/.cache/cru/models: where first use trains a model if none was shipped."""
-    env = os.environ.get("CRU_MODEL_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "cru" / "models"
 
 
 def model_key(data_path: Path, taxonomy: Taxonomy, seed: int) -> str:
@@ -122,18 +105,12 @@ def train(data_path: str | Path | None = None, out_dir: str | Path | None = None
     if not examples:
         raise ValueError(f"{data}: no examples in split {split!r}")
     nlp = fit_pipeline(examples, tax, seed)
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".topics-", dir=root))
-    nlp.to_disk(tmp / "pipeline")
     meta = {"model_version": MODEL_VERSION, "key": key, "seed": seed, "epochs": EPOCHS,
             "data_path": str(data), "data_sha256": sha256(data.read_bytes()).hexdigest(),
             "taxonomy_sha256": tax.sha256, "taxonomy_version": tax.version, "labels": list(tax.ids),
             "threshold": THRESHOLD, "spacy_version": spacy.__version__, "train_examples": len(examples),
             "split": split}
-    (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
-    if target.exists():  # same key: same model; replace atomically enough for a cache
-        shutil.rmtree(target)
-    tmp.rename(target)
+    write_model_dir(nlp, target, meta)
     log.info("trained topic model on %d examples into %s", len(examples), target)
     return target
 
@@ -148,15 +125,8 @@ def fit_pipeline(examples: list, taxonomy: Taxonomy, seed: int = 0, epochs: int 
     pairs = [(e.text, set(e.topics)) for e in examples]
     if SEED_WITH_TAXONOMY:  # each topic's description and keywords as one more example of that topic
         pairs += [(f"{t.label}. {t.description} {' '.join(t.keywords)}", {t.id}) for t in taxonomy.topics]
-    train_set = [SpacyExample.from_dict(nlp.make_doc(normalise(text)),
-                                        {"cats": {t: float(t in gold) for t in taxonomy.ids}}) for text, gold in pairs]
-    optimizer = nlp.initialize(lambda: train_set)
-    rng = random.Random(seed)
-    for _ in range(epochs):
-        rng.shuffle(train_set)
-        for batch in minibatch(train_set, size=BATCH_SIZE):
-            nlp.update(batch, sgd=optimizer, losses={})
-    return nlp
+    return fit_textcat(nlp, [(text, {t: float(t in gold) for t in taxonomy.ids}) for text, gold in pairs], seed,
+                       epochs)
 
 
 class TopicModel:

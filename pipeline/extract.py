@@ -17,7 +17,6 @@ from parsers.cru import (
     Marking,
     extract_cru_fields,
     highest,
-    stance_text,
     strip_boilerplate,
 )
 from parsers.model import ParsedMessage
@@ -140,8 +139,7 @@ def classify_items(items: list[ExtractedMessage], settings: ClassifySettings) ->
     for item in chosen:
         args = _classify_inputs(item)
         fields_ = item.fields
-        item.classification = classify_message(*args, settings, stance_source=stance_text(
-            fields_.sections.advice, fields_.sections.applicant_request, item.node.body_text))
+        item.classification = classify_message(*args, settings, stance_source=fields_.stance_source)
         if item.classification.stance != fields_.stance:  # the stance classifier refined the rules' reading
             item.fields = replace(fields_, stance=item.classification.stance)
 

@@ -59,6 +59,8 @@ class CruFields:
     kind: str | None
     stance: str | None
     foi_refs: tuple[str, ...]
+    #: The text stance and advised exemptions were read from (see stance_text): the stance classifier reads it too.
+    stance_source: str = ""
 
 
 def _without(body: str, part: str | None) -> str:
@@ -109,4 +111,5 @@ def extract_cru_fields(
         kind=classify_kind(subject, body, attachment_names),
         stance=extract_stance(advice_text),
         foi_refs=extract_foi_refs(subject + "\n" + body),
+        stance_source=advice_text,
     )

@@ -12,9 +12,8 @@ import pytest
 from tests.dovecot import Dovecot, available
 
 
-@pytest.fixture(scope="session")
-def dovecot() -> Iterator[Dovecot]:
-    """One Dovecot for the session (plain, STARTTLS and implicit TLS); each test takes fresh users."""
+def _running_dovecot() -> Iterator[Dovecot]:
+    """A started Dovecot, cleaned up afterwards; the test is skipped with the reason where none is installed."""
     reason = available()
     if reason:
         pytest.skip(reason)
@@ -23,19 +22,18 @@ def dovecot() -> Iterator[Dovecot]:
         yield server
     finally:
         server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    """One Dovecot for the session (plain, STARTTLS and implicit TLS); each test takes fresh users."""
+    yield from _running_dovecot()
 
 
 @pytest.fixture
 def own_dovecot() -> Iterator[Dovecot]:
     """A Dovecot of the test's own, for tests that kill and restart the server."""
-    reason = available()
-    if reason:
-        pytest.skip(reason)
-    server = Dovecot().start()
-    try:
-        yield server
-    finally:
-        server.cleanup()
+    yield from _running_dovecot()
 
 
 @functools.cache
