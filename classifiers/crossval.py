@@ -21,7 +21,7 @@ from classifiers.dataset import REQUESTS_PATH, Example, load_examples
 from classifiers.taxonomy import Taxonomy, load_taxonomy
 from classifiers.topics import Hyper, TopicModel, decide, fit_pipeline
 
-THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
+THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7)
 MIN_PRIMARIES = (0.1, 0.2, 0.3, 0.35, 0.4)
 
 
@@ -45,7 +45,8 @@ def macro_f1(gold: list[set[str]], got: list[set[str]], ids: tuple[str, ...]) ->
 
 def _fold_scores(args: tuple[list[Example], list[Example], Hyper, Taxonomy]) -> list[dict[str, float]]:
     train, held, hyper, taxonomy = args
-    model = TopicModel(None, taxonomy, nlp=fit_pipeline(train, taxonomy, seed=0, hyper=hyper))
+    nlp = fit_pipeline(train, taxonomy, seed=0, hyper=hyper)
+    model = TopicModel(None, taxonomy, nlp=nlp, features=hyper.features)
     return [model.ruled_scores(e.text) for e in held]
 
 
@@ -114,6 +115,7 @@ def main() -> None:
     ap.add_argument("--ngram", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--length", type=int, nargs="+", default=[65536, 262144])
     ap.add_argument("--architecture", nargs="+", default=["bow"], choices=["bow", "ensemble"])
+    ap.add_argument("--features", nargs="+", default=["stems", "words"], choices=["stems", "words"])
     ap.add_argument("--stance", action="store_true", help="choose the stance classifier's MIN_PROBABILITY instead")
     args = ap.parse_args()
     if args.stance:
@@ -122,13 +124,14 @@ def main() -> None:
         for acc, floor in cross_validate_stance(args.folds, args.workers):
             print(f"  {acc:.3f}  min_probability={floor}")
         return
-    hypers = [Hyper(e, n, ln, a) for e, n, ln, a in
-              itertools.product(args.epochs, args.ngram, args.length, args.architecture)]
+    hypers = [Hyper(e, n, ln, a, f) for e, n, ln, a, f in
+              itertools.product(args.epochs, args.ngram, args.length, args.architecture, args.features)]
     rows = cross_validate(hypers, args.folds, args.workers)
     print(f"{args.folds}-fold cross-validation on the train split ({len(hypers)} settings x {len(THRESHOLDS)} "
           f"thresholds x {len(MIN_PRIMARIES)} primary floors); macro-F1 with keyword rules, best first")
     for f1, h, th, mp in rows[:25]:
-        print(f"  {f1:.3f}  {h.architecture} epochs={h.epochs:<3} ngram={h.ngram_size} length={h.length:<7} "
+        print(f"  {f1:.3f}  {h.architecture} {h.features} epochs={h.epochs:<3} ngram={h.ngram_size} "
+              f"length={h.length:<7} "
               f"threshold={th} min_primary={mp}")
 
 

@@ -9,6 +9,7 @@ import random
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,13 @@ def default_model_root() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "cru" / "models"
 
 
-def fit_textcat(nlp: Language, pairs: list[tuple[str, dict[str, float]]], seed: int, epochs: int) -> Language:
-    """Train nlp's text classifier on (text, cats) pairs in a fixed, seeded order; the caller fixes spaCy's seed."""
-    train_set = [SpacyExample.from_dict(nlp.make_doc(normalise(text)), {"cats": cats}) for text, cats in pairs]
+def fit_textcat(nlp: Language, pairs: list[tuple[str, dict[str, float]]], seed: int, epochs: int,
+                prepare: Callable[[str], str] = normalise) -> Language:
+    """Train nlp's text classifier on (text, cats) pairs in a fixed, seeded order; the caller fixes spaCy's seed.
+
+    ``prepare`` turns a text into what the model sees; prediction must use the same function.
+    """
+    train_set = [SpacyExample.from_dict(nlp.make_doc(prepare(text)), {"cats": cats}) for text, cats in pairs]
     optimizer = nlp.initialize(lambda: train_set)
     rng = random.Random(seed)
     for _ in range(epochs):
