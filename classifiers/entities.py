@@ -36,7 +36,12 @@ _CUES = {
     ("bought", "from"), ("contract", "with"), ("contracts", "with"), ("services", "of"), ("the", "company"),
     ("company", "called"), ("vendor", "called"), ("supplier", "called"),
 }
+# "the Portuguese company Tekever", "the companies NSO Group, DarkMatter Group and Quadream": a lower-case
+# word naming a kind of firm, directly followed by a capitalised name.
+_CUE_WORDS = {"company", "companies", "firm", "firms", "manufacturer", "vendor", "contractor", "contractors"}
 _NAME_JOINERS = {"&", "and", "of", "-"}
+_LIST_JOINERS = {",", "and", "or", "/"}
+_MAX_LISTED = 6  # names taken from one cue's list ("with A, B, C and D")
 _lock = threading.Lock()
 # Line breaks, tabs and no-break spaces become plain spaces before tokenising: same length, so every
 # offset still points into the original text. Why: spaCy's tokenizer is about ten times slower on
@@ -133,7 +138,7 @@ def _prefilter() -> re.Pattern[str]:
     """A superset of everything the matchers and the cue rules can match, as one regex.
 
     Most messages name no supplier; a case-insensitive scan for any alias, organisation
-    head word, corporate suffix or cue pair lets them skip the spaCy pipeline (the
+    head word, corporate suffix, cue pair or cue word lets them skip the spaCy pipeline (the
     costliest step of classification) without changing any result: every pattern needs
     one of these strings, and a prefix match also covers plurals.
     """
@@ -144,6 +149,7 @@ def _prefilter() -> re.Pattern[str]:
     alternatives = sorted((r"[\s\-]+".join(re.escape(p) for p in re.split(r"[\s\-]+", w) if p) for w in words),
                           key=len, reverse=True)
     alternatives += [rf"{re.escape(a)}\s+{re.escape(b)}" for a, b in _CUES]
+    alternatives += [rf"{re.escape(w)}\s" for w in sorted(_CUE_WORDS)]
     # Matched against the lower-cased text: re's IGNORECASE makes this scan three times slower.
     return re.compile(r"(?<![a-z0-9])(?:" + "|".join(alternatives) + ")")
 
@@ -162,8 +168,9 @@ def _org_gate() -> re.Pattern[str]:
 
 @lru_cache(maxsize=1)
 def _cue_gate() -> re.Pattern[str]:
-    """Matches, in the lower-cased text, wherever a cue pair of _CUES could ("software by" ...)."""
-    return re.compile("|".join(rf"{re.escape(a)}\s+{re.escape(b)}" for a, b in sorted(_CUES)))
+    """Matches, in the lower-cased text, wherever a cue pair of _CUES or a cue word could ("software by" ...)."""
+    pairs = [rf"{re.escape(a)}\s+{re.escape(b)}" for a, b in sorted(_CUES)]
+    return re.compile("|".join(pairs + [rf"\b{w}\s" for w in sorted(_CUE_WORDS)]))
 
 
 def warm_entities() -> None:
@@ -202,25 +209,50 @@ def _line_break_before(doc: Doc, original: str, i: int) -> bool:
 
 
 def _cue_names(doc: Doc, original: str) -> list[tuple[int, int]]:
-    """Token ranges of capitalised names that follow 'software by', 'provided by' and similar cues.
+    """Token ranges of capitalised names that follow 'software by', 'provided by', 'the company' and similar cues.
 
-    A name stops at the end of its line (the next line's capitalised first word is not part of it).
+    A cue may introduce a list ("contracts with Akamai, WGT and Cable & Wireless"): each listed name is
+    taken. A name stops at the end of its line (the next line's capitalised first word is not part of it).
     """
     out = []
     lowers = [t.lower_ for t in doc]
-    for i in range(len(doc) - 2):
-        if (lowers[i], lowers[i + 1]) not in _CUES:
+    for i in range(len(doc) - 1):
+        if i + 2 < len(doc) and (lowers[i], lowers[i + 1]) in _CUES:
+            start = i + 2
+        elif lowers[i] in _CUE_WORDS and doc[i].is_lower:
+            start = i + 1
+        else:
             continue
-        j = i + 2
-        while j < len(doc) and not (j > i + 2 and _line_break_before(doc, original, j)) and (
-                doc[j].is_title or doc[j].is_upper or (
-                doc[j].lower_ in _NAME_JOINERS and j + 1 < len(doc) and doc[j + 1].is_title and j > i + 2)):
-            if doc[j].is_upper and len(doc[j]) == 1 and not doc[j].is_alpha:
+        for n in range(_MAX_LISTED):
+            end = _name_end(doc, original, start)
+            if end == start:
                 break
-            j += 1
-        if j > i + 2:
-            out.append((i + 2, j))
+            if end < len(doc) and lowers[end] in _CUE_WORDS:  # "by Portuguese company Tekever": a descriptor
+                break
+            if n == 0:
+                out.append((start, end))
+            else:  # in a list, "WGT and Cable & Wireless" is two names
+                cuts = [k for k in range(start, end) if lowers[k] in ("and", "or")]
+                out += [(a, b) for a, b in zip([start, *(k + 1 for k in cuts)], [*cuts, end], strict=True) if b > a]
+            nxt = end
+            while nxt < len(doc) and lowers[nxt] in _LIST_JOINERS and not _line_break_before(doc, original, nxt):
+                nxt += 1
+            if nxt == end or nxt >= len(doc) or _line_break_before(doc, original, nxt):
+                break
+            start = nxt
     return out
+
+
+def _name_end(doc: Doc, original: str, start: int) -> int:
+    """Where a capitalised name starting at token ``start`` ends (== start when there is none)."""
+    j = start
+    while j < len(doc) and not (j > start and _line_break_before(doc, original, j)) and (
+            doc[j].is_title or doc[j].is_upper or (
+            doc[j].lower_ in _NAME_JOINERS and j + 1 < len(doc) and doc[j + 1].is_title and j > start)):
+        if doc[j].is_upper and len(doc[j]) == 1 and not doc[j].is_alpha:
+            break
+        j += 1
+    return j
 
 
 def extract_entities(text: str, nlp: EntityMatcher | None = None, gazetteer: Gazetteer | None = None, *,
@@ -271,10 +303,16 @@ def extract_entities(text: str, nlp: EntityMatcher | None = None, gazetteer: Gaz
 
 
 def _org_entity(name: str, start: int, end: int, gaz: Gazetteer) -> Entity:
-    entry = gaz.lookup(name)
-    if entry is not None:
-        return Entity(name, entry.name, entry.kind, entry.canonical_supplier, start, end)
+    """A pattern-caught name as an entity: the gazetteer's entry where the name, or the name less its trailing
+    head words ("Microsoft Data" -> Microsoft), is known; else an unknown organisation."""
     bare = strip_corporate_suffixes(name)
+    words = bare.split()
+    for k in range(len(words), 0, -1):
+        if k < len(words) and words[k].lower() not in _ORG_HEADS:
+            break
+        entry = gaz.lookup(name if k == len(words) else " ".join(words[:k]))
+        if entry is not None:
+            return Entity(name, entry.name, entry.kind, entry.canonical_supplier, start, end)
     return Entity(name, bare, "organisation", bare, start, end)
 
 

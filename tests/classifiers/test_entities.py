@@ -135,3 +135,37 @@ def test_second_annotator_supplier_labels_match_the_request_set():
     for r in rows:
         assert requests[r["id"]]["text"] == r["text"] and r["split"] == split_for(r["id"])
         assert r["provenance"].startswith("public FOI request")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # A lower-case word naming a kind of firm, then a capitalised name.
+    ("drones sold by the Lusitanian company Brightwing were seen", ("Brightwing",)),
+    ("has the force been approached by the US based company Zorvex?", ("Zorvex",)),
+    # A cue may introduce a list: every name in it is taken, "and" separating the last two.
+    ("all correspondence with the companies Quillon Group, Marrowby Labs and Tessaly",
+     ("Quillon", "Marrowby Labs", "Tessaly")),  # "Group" is a corporate suffix, as "Ltd" is
+    ("contracts with Palantir, Ferrowind and Osterbay for the map", ("Palantir", "Ferrowind", "Osterbay")),
+])
+def test_cue_words_and_lists_name_unknown_suppliers(text, expected):
+    assert extract_suppliers(text) == expected
+
+
+def test_a_capitalised_descriptor_before_a_cue_word_is_not_a_supplier():
+    assert extract_suppliers("drones sold by Portuguese company Brightwing") == ("Brightwing",)
+
+
+def test_a_known_supplier_followed_by_a_head_word_is_that_supplier():
+    """'Microsoft Data Centres' is Microsoft, not a new organisation called 'Microsoft Data'."""
+    assert extract_suppliers("data processed only in Microsoft Data Centres in the UK") == ("Microsoft",)
+
+
+@pytest.mark.parametrize("text", [
+    "Meta data: please supply the meta data associated with recordings",
+    "how much do you spend on a) Computer Forensics, and b) Mobile Phone Forensics?",
+])
+def test_generic_phrases_are_not_suppliers(text):
+    assert extract_suppliers(text) == ()
+
+
+def test_platform_products_count_as_their_company():
+    assert extract_suppliers("requests to Facebook, Instagram and WhatsApp for user data") == ("Meta Platforms",)
