@@ -20,6 +20,8 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 REQUESTS_PATH = DATA_DIR / "requests.jsonl"
 SUPPLIERS_PATH = DATA_DIR / "suppliers.jsonl"
 SUPPLIERS_REAL_PATH = DATA_DIR / "suppliers_real.jsonl"
+# Both annotators' topic labels and the adjudicated result, per request id (ANNOTATION.md says how).
+TOPIC_ANNOTATIONS_PATH = DATA_DIR / "topic_annotations.jsonl"
 SPLIT_SEED = "cru-split-v1"
 TEST_PERCENT = 25
 

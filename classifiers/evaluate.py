@@ -12,7 +12,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from classifiers.dataset import REQUESTS_PATH, SUPPLIERS_PATH, SUPPLIERS_REAL_PATH, load_examples
+from classifiers.dataset import (
+    REQUESTS_PATH,
+    SUPPLIERS_PATH,
+    SUPPLIERS_REAL_PATH,
+    TOPIC_ANNOTATIONS_PATH,
+    load_examples,
+)
 from classifiers.entities import extract_suppliers, extract_technologies, get_gazetteer
 from classifiers.gazetteer import strip_corporate_suffixes
 from classifiers.topics import TopicModel, load_model
@@ -224,4 +230,37 @@ def evaluate_real_suppliers(path: str | Path = SUPPLIERS_REAL_PATH) -> str:
             m = score_names(subset, key)
             lines.append(f"  {split or 'all':<5} {key:<13} texts {len(subset):>3} (naming a supplier: {named:>2})  "
                          f"precision {m.precision:.3f} recall {m.recall:.3f} F1 {m.f1:.3f}")
+    return "\n".join(lines)
+
+
+def evaluate_agreement(annotations_path: str | Path = TOPIC_ANNOTATIONS_PATH,
+                       requests_path: str | Path = REQUESTS_PATH) -> str:
+    """How far two annotators, labelling blind, agree on the held-out split: the ceiling to read macro-F1 against.
+
+    Each request was labelled by two annotators without seeing each other's labels or the model;
+    disagreements were adjudicated (classifiers/data/ANNOTATION.md). Scored like the model: macro-F1
+    over topics with support, and primary agreement.
+    """
+    from classifiers.crossval import macro_f1
+    from classifiers.taxonomy import load_taxonomy
+
+    tax = load_taxonomy()
+    held = {e.id for e in load_examples(requests_path, split="test", taxonomy=tax)}
+    rows = [r for r in map(json.loads, Path(annotations_path).read_text(encoding="utf-8").splitlines())
+            if r["id"] in held]
+    if not rows:
+        return "annotator agreement: no annotations for the held-out split"
+
+    def score(a: str, b: str) -> tuple[float, float]:
+        gold = [set(r[a]["topics"]) for r in rows]
+        got = [set(r[b]["topics"]) for r in rows]
+        primary = sum(r[a]["primary"] == r[b]["primary"] for r in rows) / len(rows)
+        return macro_f1(gold, got, tax.ids), primary
+
+    lines = [f"annotator agreement on the held-out split ({len(rows)} requests, two annotators labelling blind; "
+             f"{sum(r['how'] == 'adjudicated' for r in rows)} disagreements adjudicated):"]
+    for a, b, what in (("first", "second", "second vs first"), ("final", "first", "first vs adjudicated"),
+                       ("final", "second", "second vs adjudicated")):
+        f1, primary = score(a, b)
+        lines.append(f"  {what:<22} macro-F1 {f1:.3f}  primary agreement {primary:.3f}")
     return "\n".join(lines)

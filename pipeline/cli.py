@@ -399,6 +399,7 @@ def eval_cmd(obj: Ctx, model_dir: str | None) -> None:
     """Per-topic precision/recall/F1 on the held-out split, and supplier/stance/exemption accuracy on fixtures."""
     from classifiers.evaluate import (
         evaluate,
+        evaluate_agreement,
         evaluate_real_suppliers,
         evaluate_stance,
         format_report,
@@ -415,6 +416,8 @@ def eval_cmd(obj: Ctx, model_dir: str | None) -> None:
     except (TaxonomyError, ValueError) as exc:
         _fail(str(exc))
     click.echo(format_report(report))
+    click.echo(evaluate_agreement())
+    click.echo("")
     click.echo(evaluate_real_suppliers())
     click.echo("")
     click.echo(format_stance(stance_report))

@@ -99,3 +99,33 @@ def test_keyword_rules_find_what_a_search_per_topic_finds():
         assert rules.topics(low) == expected
 
     check()
+
+
+def test_model_text_stems_content_words_and_drops_function_words():
+    from classifiers.topics import model_text
+
+    stems = model_text("How many RIPA authorisations were authorised for the Directed Surveillance?")
+    assert stems.split() == ["ripa", "authoris", "authoris", "direct", "surveil"]
+    assert model_text("Drones, UAVs!", "words") == "drones, uavs!"  # the older models' input, kept for them
+
+
+def test_every_request_was_labelled_by_two_annotators_and_the_final_label_is_the_data():
+    """topic_annotations.jsonl holds both blind labels and the adjudicated one; requests.jsonl must carry the latter."""
+    from classifiers.dataset import TOPIC_ANNOTATIONS_PATH
+
+    requests = {e.id: e for e in load_examples()}
+    rows = {r["id"]: r for r in map(json.loads, TOPIC_ANNOTATIONS_PATH.read_text(encoding="utf-8").splitlines())}
+    assert rows.keys() == requests.keys()
+    for rid, r in rows.items():
+        assert set(r["final"]["topics"]) == set(requests[rid].topics) and r["final"]["primary"] == requests[rid].primary
+        first, second = r["first"], r["second"]
+        agreed = set(first["topics"]) == set(second["topics"]) and first["primary"] == second["primary"]
+        assert r["how"] == ("agreed" if agreed else "adjudicated")
+
+
+def test_agreement_report_scores_the_held_out_split():
+    from classifiers.evaluate import evaluate_agreement
+
+    text = evaluate_agreement()
+    assert f"({len(load_examples(split='test'))} requests" in text
+    assert "second vs first" in text and "macro-F1" in text
