@@ -20,6 +20,7 @@ from functools import lru_cache
 
 import spacy
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.strings import hash_string
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
@@ -42,6 +43,11 @@ _CUE_WORDS = {"company", "companies", "firm", "firms", "manufacturer", "vendor",
 _NAME_JOINERS = {"&", "and", "of", "-"}
 _LIST_JOINERS = {",", "and", "or", "/"}
 _MAX_LISTED = 6  # names taken from one cue's list ("with A, B, C and D")
+_CUE_HASHES = {(hash_string(a), hash_string(b)) for a, b in _CUES}
+_CUE_WORD_HASHES = {hash_string(w) for w in _CUE_WORDS}
+_CUE_FIRST_HASHES = {a for a, _ in _CUE_HASHES} | _CUE_WORD_HASHES
+_LIST_JOINER_HASHES = {hash_string(w) for w in _LIST_JOINERS}
+_AND_OR_HASHES = {hash_string("and"), hash_string("or")}
 _lock = threading.Lock()
 # Line breaks, tabs and no-break spaces become plain spaces before tokenising: same length, so every
 # offset still points into the original text. Why: spaCy's tokenizer is about ten times slower on
@@ -215,11 +221,13 @@ def _cue_names(doc: Doc, original: str) -> list[tuple[int, int]]:
     taken. A name stops at the end of its line (the next line's capitalised first word is not part of it).
     """
     out = []
-    lowers = [t.lower_ for t in doc]
-    for i in range(len(doc) - 1):
-        if i + 2 < len(doc) and (lowers[i], lowers[i + 1]) in _CUES:
+    # Hashes of the lower-cased tokens: comparing ints spares building a Token object per word, which
+    # made this loop the costliest part of entity extraction once cue words let more texts in.
+    lowers = doc.to_array("LOWER").tolist()
+    for i in [k for k, h in enumerate(lowers) if h in _CUE_FIRST_HASHES]:
+        if i + 2 < len(doc) and (lowers[i], lowers[i + 1]) in _CUE_HASHES:
             start = i + 2
-        elif lowers[i] in _CUE_WORDS and doc[i].is_lower:
+        elif lowers[i] in _CUE_WORD_HASHES and i + 1 < len(doc) and doc[i].is_lower:
             start = i + 1
         else:
             continue
@@ -227,15 +235,15 @@ def _cue_names(doc: Doc, original: str) -> list[tuple[int, int]]:
             end = _name_end(doc, original, start)
             if end == start:
                 break
-            if end < len(doc) and lowers[end] in _CUE_WORDS:  # "by Portuguese company Tekever": a descriptor
+            if end < len(doc) and lowers[end] in _CUE_WORD_HASHES:  # "by Portuguese company Tekever": a descriptor
                 break
             if n == 0:
                 out.append((start, end))
             else:  # in a list, "WGT and Cable & Wireless" is two names
-                cuts = [k for k in range(start, end) if lowers[k] in ("and", "or")]
+                cuts = [k for k in range(start, end) if lowers[k] in _AND_OR_HASHES]
                 out += [(a, b) for a, b in zip([start, *(k + 1 for k in cuts)], [*cuts, end], strict=True) if b > a]
             nxt = end
-            while nxt < len(doc) and lowers[nxt] in _LIST_JOINERS and not _line_break_before(doc, original, nxt):
+            while nxt < len(doc) and lowers[nxt] in _LIST_JOINER_HASHES and not _line_break_before(doc, original, nxt):
                 nxt += 1
             if nxt == end or nxt >= len(doc) or _line_break_before(doc, original, nxt):
                 break
