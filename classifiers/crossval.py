@@ -131,8 +131,7 @@ def main() -> None:
           f"thresholds x {len(MIN_PRIMARIES)} primary floors); macro-F1 with keyword rules, best first")
     for f1, h, th, mp in rows[:25]:
         print(f"  {f1:.3f}  {h.architecture} {h.features} epochs={h.epochs:<3} ngram={h.ngram_size} "
-              f"length={h.length:<7} "
-              f"threshold={th} min_primary={mp}")
+              f"length={h.length:<7} threshold={th} min_primary={mp}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,7 @@
 """Topic classification: a trained spaCy textcat_multilabel plus the taxonomy's keyword rules.
 
 The model is a bag-of-words (unigram) textcat on spacy.blank("en") over stemmed
-content words (see model_text): it
-trains in seconds on two cores, needs no downloaded vectors (official
+content words (see model_text): it trains in seconds on two cores, needs no downloaded vectors (official
 pretrained pipelines cannot be fetched here) and classifies a request in well
 under a millisecond. Keyword rules from config/taxonomy.toml then lift a topic
 whose unambiguous cue ("taser", "prevent referral") appears, which fixes the
@@ -82,8 +81,8 @@ def model_text(text: str, features: str = "stems") -> str:
 
     Why stems: with a few hundred examples, "authorisations", "authorised" and "authorise" must
     count as one feature, and function words only add noise to a bag of words. 5-fold macro-F1 on
-    the train split (adjudicated labels): 0.728 with words, 0.768 with stems of non-stop words. spaCy's own English stop
-    list is used; the keyword rules keep reading the plain normalised text.
+    the train split (adjudicated labels): 0.728 with words, 0.768 with stems of non-stop words.
+    spaCy's own English stop list is used; the keyword rules keep reading the plain normalised text.
     """
     low = normalise(text)
     if features == "words":
@@ -131,8 +130,7 @@ def train(data_path: str | Path | None = None, out_dir: str | Path | None = None
             "data_path": str(data), "data_sha256": sha256(data.read_bytes()).hexdigest(),
             "taxonomy_sha256": tax.sha256, "taxonomy_version": tax.version, "labels": list(tax.ids),
             "threshold": THRESHOLD, "features": Hyper().features, "spacy_version": spacy.__version__,
-            "train_examples": len(examples),
-            "split": split}
+            "train_examples": len(examples), "split": split}
     write_model_dir(nlp, target, meta)
     log.info("trained topic model on %d examples into %s", len(examples), target)
     return target
