@@ -129,3 +129,14 @@ def test_agreement_report_scores_the_held_out_split():
     text = evaluate_agreement()
     assert f"({len(load_examples(split='test'))} requests" in text
     assert "second vs first" in text and "macro-F1" in text
+
+
+def test_cross_validation_repeats_deal_the_folds_differently():
+    """Each repeat of cross-validation re-deals the train split; the first deal is the one always used."""
+    from classifiers.crossval import _bucket
+
+    ids = [f"request-{n}" for n in range(200)]
+    first = [_bucket(i, 5) for i in ids]
+    assert first == [_bucket(i, 5, 0) for i in ids]
+    assert first != [_bucket(i, 5, 1) for i in ids]
+    assert sorted(set(_bucket(i, 5, 2) for i in ids)) == [0, 1, 2, 3, 4]
