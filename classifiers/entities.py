@@ -29,7 +29,7 @@ from classifiers.gazetteer import Gazetteer, load_gazetteer, normalise_key, stri
 ORG_LABEL = "ORG_PATTERN"
 _ORG_HEADS = ["technologies", "technology", "solutions", "systems", "software", "forensics", "analytics",
               "intelligence", "networks", "labs", "digital", "data"]
-_ORG_SUFFIXES = ["ltd", "ltd.", "limited", "plc", "inc", "inc.", "llp", "corp", "corporation", "gmbh"]
+_ORG_SUFFIXES = ["ltd", "ltd.", "limited", "plc", "inc", "inc.", "llp", "llc", "corp", "corporation", "gmbh"]
 # "software by X", "provided by X" ...: the capitalised words after the cue are a supplier name.
 _CUES = {
     ("software", "by"), ("provided", "by"), ("supplied", "by"), ("developed", "by"), ("built", "by"),
@@ -97,7 +97,9 @@ class EntityMatcher:
         for e in gazetteer.entries:
             key = f"{e.kind.upper()}|{e.name}"
             plural = e.kind in ("technology", "product")  # "drones", "iPads"; a company name takes no plural
-            aliases = {e.name, *e.aliases}
+            # The name is an alias too, unless it is given as an exact (case-sensitive) one: "Ring" the
+            # company must not match "ring", nor "NICE" the supplier "nice".
+            aliases = {*e.aliases, *([] if e.name in e.exact_aliases else [e.name])}
             self.lower.add(key, [self.nlp.make_doc(v) for a in sorted(aliases) for v in sorted(_variants(a, plural))])
             exact = []
             for alias in e.exact_aliases:
@@ -285,6 +287,9 @@ def extract_entities(text: str, nlp: EntityMatcher | None = None, gazetteer: Gaz
             # An organisation name does not run across a line break: keep the part on the head's line.
             start = max((i for i in range(ent.start + 1, ent.end) if _line_break_before(doc, text, i)),
                         default=ent.start)
+            if start > 1 and doc[start - 1].text == "-" and not doc[start - 2].whitespace_ \
+                    and not doc[start - 1].whitespace_:
+                continue  # "Audio-Visual Systems": the pattern began inside a hyphenated word
             name = _clean_org(list(doc[start:ent.end]), gaz)
             if name is None:
                 continue

@@ -16,7 +16,8 @@ from pathlib import Path
 
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "config" / "gazetteer.toml"
 KINDS = ("supplier", "product", "technology")
-_CORPORATE_SUFFIXES = {"ltd", "ltd.", "limited", "plc", "inc", "inc.", "llp", "corp", "corporation", "uk", "group"}
+_CORPORATE_SUFFIXES = {"ltd", "ltd.", "limited", "plc", "inc", "inc.", "llp", "llc", "corp", "corporation", "uk",
+                       "group"}
 
 
 class GazetteerError(ValueError):

@@ -169,3 +169,24 @@ def test_generic_phrases_are_not_suppliers(text):
 
 def test_platform_products_count_as_their_company():
     assert extract_suppliers("requests to Facebook, Instagram and WhatsApp for user data") == ("Meta Platforms",)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("How many Zoom accounts and Ring doorbell requests?", ("Zoom", "Ring")),
+    ("Please zoom in on the map; ring the station; a nice, slack process", ()),
+    ("Footage obtained through the Ring Neighbours portal", ("Ring",)),
+])
+def test_a_name_given_only_as_an_exact_alias_keeps_its_case(text, expected):
+    """"Zoom", "Ring", "NICE", "Slack" are firms in title case and ordinary words in lower case."""
+    assert extract_suppliers(text) == expected
+
+
+def test_an_llc_suffix_ends_a_pattern_caught_name():
+    assert extract_suppliers('products from the supplier "Harbour Data Science LLC" since 2018') == (
+        "Harbour Data Science",)
+
+
+def test_a_pattern_never_starts_inside_a_hyphenated_word():
+    text = "Framework for Electronic Security and Audio-Visual Systems: suppliers who applied"
+    assert "Visual Systems" not in extract_suppliers(text)
+    assert extract_suppliers("systems supplied by Acme Visual Systems Ltd") == ("Acme Visual Systems",)
