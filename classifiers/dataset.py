@@ -20,6 +20,8 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 REQUESTS_PATH = DATA_DIR / "requests.jsonl"
 SUPPLIERS_PATH = DATA_DIR / "suppliers.jsonl"
 SUPPLIERS_REAL_PATH = DATA_DIR / "suppliers_real.jsonl"
+# Collected and labelled after the supplier rules were frozen; all held out (see evaluate_fresh_suppliers).
+SUPPLIERS_FRESH_PATH = DATA_DIR / "suppliers_fresh.jsonl"
 # Both annotators' topic labels and the adjudicated result, per request id (ANNOTATION.md says how).
 TOPIC_ANNOTATIONS_PATH = DATA_DIR / "topic_annotations.jsonl"
 SPLIT_SEED = "cru-split-v1"

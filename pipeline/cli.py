@@ -400,6 +400,7 @@ def eval_cmd(obj: Ctx, model_dir: str | None) -> None:
     from classifiers.evaluate import (
         evaluate,
         evaluate_agreement,
+        evaluate_fresh_suppliers,
         evaluate_real_suppliers,
         evaluate_stance,
         format_report,
@@ -419,6 +420,7 @@ def eval_cmd(obj: Ctx, model_dir: str | None) -> None:
     click.echo(evaluate_agreement())
     click.echo("")
     click.echo(evaluate_real_suppliers())
+    click.echo(evaluate_fresh_suppliers())
     click.echo("")
     click.echo(format_stance(stance_report))
     click.echo(_fixture_accuracy(obj))

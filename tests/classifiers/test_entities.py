@@ -190,3 +190,23 @@ def test_a_pattern_never_starts_inside_a_hyphenated_word():
     text = "Framework for Electronic Security and Audio-Visual Systems: suppliers who applied"
     assert "Visual Systems" not in extract_suppliers(text)
     assert extract_suppliers("systems supplied by Acme Visual Systems Ltd") == ("Acme Visual Systems",)
+
+
+def test_fresh_supplier_set_is_held_out_and_double_annotated():
+    """The independent set: every text held out, two blind annotations each, final labels from the rules."""
+    import json
+
+    from classifiers.dataset import SUPPLIERS_FRESH_PATH, SUPPLIERS_REAL_PATH, read_records
+    from classifiers.evaluate import evaluate_fresh_suppliers
+
+    rows = [d for _, d in read_records(SUPPLIERS_FRESH_PATH, "text")]
+    assert len(rows) >= 90 and sum(1 for r in rows if r["suppliers"]) >= 40
+    known = {json.loads(x)["source"] for x in SUPPLIERS_REAL_PATH.read_text(encoding="utf-8").splitlines()}
+    for r in rows:
+        assert r["split"] == "test" and r["source"] not in known
+        ann = r["annotations"]
+        assert set(ann) >= {"first", "second", "how"}
+        if ann["how"] == "agreed":
+            assert {"suppliers": r["suppliers"], "technologies": r["technologies"]} == ann["first"]
+    report = evaluate_fresh_suppliers()
+    assert f"({len(rows)} texts" in report and "second vs first" in report and "precision" in report
