@@ -210,3 +210,23 @@ def test_fresh_supplier_set_is_held_out_and_double_annotated():
             assert {"suppliers": r["suppliers"], "technologies": r["technologies"]} == ann["first"]
     report = evaluate_fresh_suppliers()
     assert f"({len(rows)} texts" in report and "second vs first" in report and "precision" in report
+
+
+def test_the_trie_prefilter_answers_as_a_plain_alternation_would():
+    """The prefilter's trie must say "something starts here" exactly where the plain alternation does."""
+    import random
+    import re
+
+    from classifiers.entities import _atoms, _trie_pattern
+
+    phrases = ["data", "database", "axon", "axon taser", "ax", "h&k", "evidence.com", "o2", "cable & wireless"]
+    plain = re.compile("(?<![a-z0-9])(?:" + "|".join(
+        r"[\s\-]+".join(re.escape(p) for p in re.split(r"[\s\-]+", w)) for w in phrases) + ")")
+    trie = re.compile("(?<![a-z0-9])" + _trie_pattern(
+        [_atoms(r"[\s\-]+", *re.split(r"[\s\-]+", w)) for w in phrases]))
+    rng = random.Random(0)
+    alphabet = "adtbsexno2&h.c -kw"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14)))
+        assert bool(trie.search(text)) == bool(plain.search(text)), text
+    assert trie.search("the axon-taser unit") and not trie.search("maxon")
