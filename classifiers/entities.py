@@ -178,7 +178,8 @@ def _trie_pattern(sequences: list[list[str]]) -> str:
     position, so the scan slowed in step with the gazetteer (twice as slow at 250 entries);
     a trie rejects most positions at the first character. Where one sequence is a prefix of
     another the longer is dropped: for "does any start here" the shorter already answers.
-    (No library: the one that does this, trieregex, is unmaintained; this is a dozen lines.)
+    (No library: trieregex has had no release since 2020, and retrie builds tries of literal
+    strings, where these phrases need "any run of spaces or hyphens" between their words.)
     """
     root: dict = {}
     for seq in sequences:

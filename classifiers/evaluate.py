@@ -127,19 +127,21 @@ def score_names(rows: list[dict], key: str = "suppliers") -> SupplierMetrics:
     """Micro precision/recall/F1 of the extractor on labelled rows (id, text and the ``key`` list)."""
     technology = key == "technologies"
     extract = extract_technologies if technology else extract_suppliers
+    got_names = [extract(d["text"]) for d in rows]
+    p, r, f = _names_prf([d[key] for d in rows], got_names, technology)
+    errors = tuple((d["id"], tuple(d[key]), got) for d, got in zip(rows, got_names, strict=True)
+                   if {_canonical(s, technology) for s in d[key]} != {_canonical(s, technology) for s in got})
+    return SupplierMetrics(p, r, f, len(rows), errors)
+
+
+def _names_prf(gold: list, got: list, technology: bool) -> tuple[float, float, float]:
+    """Micro precision/recall/F1 of ``got`` name lists against ``gold`` ones, compared by canonical name."""
     tp = fp = fn = 0
-    errors = []
-    for d in rows:
-        gold = {_canonical(s, technology) for s in d[key]}
-        got_names = extract(d["text"])
-        got = {_canonical(s, technology) for s in got_names}
-        tp += len(gold & got)
-        fp += len(got - gold)
-        fn += len(gold - got)
-        if gold != got:
-            errors.append((d["id"], tuple(d[key]), got_names))
-    p, r, f = _prf(tp, fp, fn)
-    return SupplierMetrics(p, r, f, len(rows), tuple(errors))
+    for g_names, p_names in zip(gold, got, strict=True):
+        g = {_canonical(s, technology) for s in g_names}
+        p = {_canonical(s, technology) for s in p_names}
+        tp, fp, fn = tp + len(g & p), fp + len(p - g), fn + len(g - p)
+    return _prf(tp, fp, fn)
 
 
 def format_report(report: EvalReport) -> str:
@@ -252,13 +254,9 @@ def evaluate_fresh_suppliers(path: str | Path = SUPPLIERS_FRESH_PATH) -> str:
         m = score_names(rows, key)
         lines.append(f"  extractor  {key:<13} precision {m.precision:.3f} recall {m.recall:.3f} F1 {m.f1:.3f}")
     for key in ("suppliers", "technologies"):
-        technology = key == "technologies"
-        tp = fp = fn = 0
-        for r in rows:
-            first = {_canonical(n, technology) for n in r["annotations"]["first"][key]}
-            second = {_canonical(n, technology) for n in r["annotations"]["second"][key]}
-            tp, fp, fn = tp + len(first & second), fp + len(second - first), fn + len(first - second)
-        lines.append(f"  annotators {key:<13} second vs first F1 {_prf(tp, fp, fn)[2]:.3f}")
+        f1 = _names_prf([r["annotations"]["first"][key] for r in rows],
+                        [r["annotations"]["second"][key] for r in rows], key == "technologies")[2]
+        lines.append(f"  annotators {key:<13} second vs first F1 {f1:.3f}")
     return "\n".join(lines)
 
 
